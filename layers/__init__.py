@@ -1,0 +1,13 @@
+"""From-scratch Keras 3 layers, written with `keras.ops` only.
+
+Each layer here has a keras twin it is tested against with the same weights:
+
+    Dense               keras.layers.Dense
+    RNNCell             keras.layers.SimpleRNNCell (plus per-step gradient clipping)
+    LSTMCell            keras.layers.LSTMCell
+    PositionalEmbedding keras.layers.Embedding + a position table
+    SelfAttention       keras.layers.MultiHeadAttention (query = key = value)
+    TransformerBlock    pre-norm attention + feed-forward block
+
+This package imports keras and nothing else of the zoo's.
+"""
