@@ -11,3 +11,5 @@ Each layer here has a keras twin it is tested against with the same weights:
 
 This package imports keras and nothing else of the zoo's.
 """
+
+from layers.dense import Dense  # noqa: F401
