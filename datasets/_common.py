@@ -1,0 +1,203 @@
+"""Helpers shared by the loaders: fingerprints, fixed splits, scaling, windows.
+
+Private to `datasets/`: recipes import the loader modules, never this one.
+Everything here is deterministic. Random choices use `numpy.random.RandomState`
+with an explicit seed: its streams are frozen by numpy's compatibility policy
+(NEP 19), so the same seed gives the same split on every machine and numpy
+version. Nothing here touches the global RNG.
+"""
+
+import hashlib
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+import datasets
+
+SPLIT_NAMES = ("train", "validation", "test")
+
+
+def fingerprint(*parts) -> str:
+    """sha256 over raw data and split parameters.
+
+    Each part may be bytes, a str, a numpy array (its dtype, shape and bytes
+    are hashed) or anything `json.dumps(sort_keys=True)` accepts (parameters).
+    Every part is length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+    """
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            header = f"ndarray:{part.dtype.str}:{part.shape}".encode()
+            payload = np.ascontiguousarray(part).tobytes()
+        elif isinstance(part, (bytes, bytearray)):
+            header, payload = b"bytes", bytes(part)
+        elif isinstance(part, str):
+            header, payload = b"str", part.encode("utf-8")
+        else:
+            header, payload = b"json", json.dumps(part, sort_keys=True).encode()
+        for chunk in (header, payload):
+            digest.update(len(chunk).to_bytes(8, "little"))
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_fractions(fractions, *, name="fractions") -> tuple:
+    """Validate (train, validation, test) fractions that sum to 1."""
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(
+            f"{name}={fractions} is not valid: expected three positive fractions "
+            "(train, validation, test) that sum to 1; pass e.g. (0.7, 0.15, 0.15)."
+        )
+    return fractions
+
+
+def split_indices(num_examples, fractions, *, seed=0, labels=None, order_keys=None):
+    """Split range(num_examples) into fixed (train, validation, test) indices.
+
+    Args:
+        num_examples: how many examples there are.
+        fractions: (train, validation, test) fractions summing to 1.
+        seed: seed of the permutation (ignored when `order_keys` is given).
+        labels: optional int labels; when given the split is stratified:
+            each class is split on its own with the same fractions.
+        order_keys: optional sortable keys, one per example (e.g. a content
+            hash). When given, examples are ordered by key instead of by a
+            seeded permutation, so an example's split depends only on its
+            content and the set of examples, not on file order.
+
+    Returns:
+        Three sorted int64 index arrays. Within a group of n examples the
+        validation and test splits get round(n * fraction) examples each and
+        train gets the rest.
+    """
+    fractions = check_fractions(fractions)
+    if labels is None:
+        groups = [np.arange(num_examples)]
+    else:
+        labels = np.asarray(labels)
+        groups = [np.flatnonzero(labels == value) for value in np.unique(labels)]
+    random_state = np.random.RandomState(seed)
+    parts = ([], [], [])
+    for group in groups:
+        if order_keys is not None:
+            ordered = np.array(sorted(group, key=lambda i: (order_keys[i], i)), dtype=np.int64)
+        else:
+            ordered = group[random_state.permutation(len(group))]
+        num_validation = int(round(len(group) * fractions[1]))
+        num_test = int(round(len(group) * fractions[2]))
+        num_train = len(group) - num_validation - num_test
+        parts[0].append(ordered[:num_train])
+        parts[1].append(ordered[num_train : num_train + num_validation])
+        parts[2].append(ordered[num_train + num_validation :])
+    return tuple(np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
+
+
+def standardize(train, *others):
+    """Scale columns to zero mean / unit std using train statistics only.
+
+    Returns (mean, std, [train, *others] scaled, as float32). A constant
+    column gets std 1 so it maps to zero instead of dividing by zero.
+    """
+    train = np.asarray(train, dtype=np.float64)
+    mean = train.mean(axis=0)
+    std = train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    scaled = [((np.asarray(a, dtype=np.float64) - mean) / std).astype(np.float32) for a in (train, *others)]
+    return mean, std, scaled
+
+
+def array_splits(name, arrays, *, fingerprint_parts, **info_fields) -> datasets.Splits:
+    """Build `Splits` from {"train": (x, y), "validation": ..., "test": ...}."""
+    for split in SPLIT_NAMES:
+        if len(arrays[split][0]) == 0:
+            raise ValueError(
+                f"{name}: the {split} split is empty; expected at least one example "
+                "per split; use more examples or other split fractions."
+            )
+    sets = {
+        split: tf.data.Dataset.from_tensor_slices((arrays[split][0], arrays[split][1]))
+        for split in SPLIT_NAMES
+    }
+    info = datasets.DatasetInfo(
+        name=name,
+        input_shape=tuple(arrays["train"][0].shape[1:]),
+        num_examples={split: int(len(arrays[split][0])) for split in SPLIT_NAMES},
+        fingerprint=fingerprint(*fingerprint_parts),
+        **info_fields,
+    )
+    return datasets.Splits(info=info, **sets)
+
+
+def count_windows(num_tokens, sequence_length, stride) -> int:
+    """How many (x, y) windows of length T fit: x needs T tokens, y one more."""
+    if num_tokens < sequence_length + 1:
+        return 0
+    return (num_tokens - sequence_length - 1) // stride + 1
+
+
+def char_windows(ids, sequence_length, stride) -> tf.data.Dataset:
+    """Unbatched next-token windows over one int32 id array.
+
+    Window k is x = ids[k*stride : k*stride + T], y = the same shifted by one.
+    The windows are cut lazily from one constant tensor, so overlapping
+    windows (small strides) cost no extra memory; the cardinality is known.
+    """
+    ids = tf.constant(np.asarray(ids, dtype=np.int32))
+    num_windows = count_windows(int(ids.shape[0]), sequence_length, stride)
+
+    def window(index):
+        start = tf.cast(index, tf.int32) * stride
+        chunk = ids[start : start + sequence_length + 1]  # (T + 1,)
+        return chunk[:-1], chunk[1:]  # (T,), (T,)
+
+    return tf.data.Dataset.range(num_windows).map(window)
+
+
+def read_text_file(path, *, what="file", minimum_characters=1):
+    """Read a user's UTF-8 text file, returning (raw bytes, text).
+
+    Newlines are normalised to "\\n". Raises FileNotFoundError when the file is
+    missing and ValueError when it is empty, binary (NUL bytes or not UTF-8)
+    or shorter than `minimum_characters`.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{what} {path!r} does not exist (or is not a file); expected a UTF-8 text "
+            "file; check the path, or pass path=None for the bundled data."
+        )
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if not raw.strip():
+        raise ValueError(
+            f"{what} {path!r} is empty; expected UTF-8 text; pass a file that has text in it."
+        )
+    if b"\x00" in raw:
+        raise ValueError(
+            f"{what} {path!r} looks binary (it has NUL bytes); expected a UTF-8 text "
+            "file; pass a plain text or ABC file."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{what} {path!r} is not valid UTF-8 (byte {error.start}); expected a UTF-8 "
+            "text file; re-save it as UTF-8 or pass another file."
+        ) from None
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if len(text) < minimum_characters:
+        raise ValueError(
+            f"{what} {path!r} has {len(text)} characters, fewer than the "
+            f"{minimum_characters} needed; pass a longer file or ask for shorter sequences."
+        )
+    return raw, text
+
+
+def file_cache_key(path) -> tuple:
+    """(real path, size, mtime) so in-process caches notice edited files."""
+    real = os.path.realpath(os.fspath(path))
+    stat = os.stat(real)
+    return real, stat.st_size, stat.st_mtime_ns
