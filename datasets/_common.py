@@ -150,7 +150,7 @@ def char_windows(ids, sequence_length, stride) -> tf.data.Dataset:
 
     def window(index):
         start = tf.cast(index, tf.int32) * stride
-        chunk = ids[start : start + sequence_length + 1]  # (T + 1,)
+        chunk = tf.slice(ids, [start], [sequence_length + 1])  # (T + 1,), static shape
         return chunk[:-1], chunk[1:]  # (T,), (T,)
 
     return tf.data.Dataset.range(num_windows).map(window)
@@ -164,11 +164,7 @@ def read_text_file(path, *, what="file", minimum_characters=1):
     or shorter than `minimum_characters`.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{what} {path!r} does not exist (or is not a file); expected a UTF-8 text "
-            "file; check the path, or pass path=None for the bundled data."
-        )
+    check_file_exists(path, what=what)
     with open(path, "rb") as handle:
         raw = handle.read()
     if not raw.strip():
@@ -196,8 +192,18 @@ def read_text_file(path, *, what="file", minimum_characters=1):
     return raw, text
 
 
-def file_cache_key(path) -> tuple:
+def check_file_exists(path, *, what="file"):
+    """FileNotFoundError with what to do when `path` is not an existing file."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{what} {os.fspath(path)!r} does not exist (or is not a file); expected a UTF-8 "
+            "text file; check the path, or pass path=None for the bundled data."
+        )
+
+
+def file_cache_key(path, *, what="file") -> tuple:
     """(real path, size, mtime) so in-process caches notice edited files."""
+    check_file_exists(path, what=what)
     real = os.path.realpath(os.fspath(path))
     stat = os.stat(real)
     return real, stat.st_size, stat.st_mtime_ns
