@@ -28,7 +28,14 @@ def fingerprint(*parts) -> str:
     """
     digest = hashlib.sha256()
     for part in parts:
-        if isinstance(part, np.ndarray):
+        if isinstance(part, np.ndarray) and part.dtype == object:
+            # Strings/bytes (e.g. texts from tfds): hash the values, not pointers.
+            header = f"objects:{part.shape}".encode()
+            payload = b"".join(
+                len(item).to_bytes(8, "little") + item
+                for item in (v.encode("utf-8") if isinstance(v, str) else bytes(v) for v in part.ravel())
+            )
+        elif isinstance(part, np.ndarray):
             header = f"ndarray:{part.dtype.str}:{part.shape}".encode()
             payload = np.ascontiguousarray(part).tobytes()
         elif isinstance(part, (bytes, bytearray)):
@@ -44,55 +51,62 @@ def fingerprint(*parts) -> str:
 
 
 def check_fractions(fractions, *, name="fractions") -> tuple:
-    """Validate (train, validation, test) fractions that sum to 1."""
+    """Validate split fractions: two or three positive numbers that sum to 1."""
     fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-6:
+    if len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(
-            f"{name}={fractions} is not valid: expected three positive fractions "
-            "(train, validation, test) that sum to 1; pass e.g. (0.7, 0.15, 0.15)."
+            f"{name}={fractions} is not valid: expected two or three positive fractions "
+            "(train, validation[, test]) that sum to 1; pass e.g. (0.7, 0.15, 0.15)."
         )
     return fractions
 
 
 def split_indices(num_examples, fractions, *, seed=0, labels=None, order_keys=None):
-    """Split range(num_examples) into fixed (train, validation, test) indices.
+    """Split range(num_examples) into fixed (train, validation[, test]) indices.
 
     Args:
         num_examples: how many examples there are.
-        fractions: (train, validation, test) fractions summing to 1.
+        fractions: (train, validation[, test]) fractions summing to 1.
         seed: seed of the permutation (ignored when `order_keys` is given).
         labels: optional int labels; when given the split is stratified:
-            each class is split on its own with the same fractions.
+            every class is spread over the splits in proportion (to within
+            one example per class and split).
         order_keys: optional sortable keys, one per example (e.g. a content
             hash). When given, examples are ordered by key instead of by a
             seeded permutation, so an example's split depends only on its
             content and the set of examples, not on file order.
 
     Returns:
-        Three sorted int64 index arrays. Within a group of n examples the
-        validation and test splits get round(n * fraction) examples each and
-        train gets the rest.
+        One sorted int64 index array per fraction. Every split but the first
+        gets round(num_examples * fraction) examples; train gets the rest.
     """
     fractions = check_fractions(fractions)
-    if labels is None:
-        groups = [np.arange(num_examples)]
-    else:
-        labels = np.asarray(labels)
-        groups = [np.flatnonzero(labels == value) for value in np.unique(labels)]
     random_state = np.random.RandomState(seed)
-    parts = ([], [], [])
-    for group in groups:
+
+    def arrange(members):
         if order_keys is not None:
-            ordered = np.array(sorted(group, key=lambda i: (order_keys[i], i)), dtype=np.int64)
-        else:
-            ordered = group[random_state.permutation(len(group))]
-        num_validation = int(round(len(group) * fractions[1]))
-        num_test = int(round(len(group) * fractions[2]))
-        num_train = len(group) - num_validation - num_test
-        parts[0].append(ordered[:num_train])
-        parts[1].append(ordered[num_train : num_train + num_validation])
-        parts[2].append(ordered[num_train + num_validation :])
-    return tuple(np.sort(np.concatenate(p)).astype(np.int64) for p in parts)
+            return np.array(sorted(members, key=lambda i: (order_keys[i], i)), dtype=np.int64)
+        return np.asarray(members, dtype=np.int64)[random_state.permutation(len(members))]
+
+    if labels is None:
+        order = arrange(np.arange(num_examples))
+    else:
+        # Each example's rank within its own (arranged) class, as a fraction of
+        # the class size; sorting by it interleaves the classes in proportion,
+        # so cutting the sorted order stratifies every split.
+        labels = np.asarray(labels)
+        position = np.zeros(num_examples, dtype=np.float64)
+        for value in np.unique(labels):
+            members = arrange(np.flatnonzero(labels == value))
+            position[members] = (np.arange(len(members)) + 0.5) / len(members)
+        order = np.lexsort((np.arange(num_examples), labels, position)).astype(np.int64)
+    sizes = [int(round(num_examples * fraction)) for fraction in fractions[1:]]
+    start = num_examples - sum(sizes)
+    parts = [order[:start]]
+    for size in sizes:
+        parts.append(order[start : start + size])
+        start += size
+    return tuple(np.sort(part) for part in parts)
 
 
 def standardize(train, *others):
