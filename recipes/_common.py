@@ -1,0 +1,128 @@
+"""What every recipe shares: the common config keys and a few per-example metrics.
+
+A file whose name starts with `_` is not a recipe, so the registry skips this one.
+A recipe's `Config` subclasses `TrainConfig`, which gives it the keys the trainer
+reads (seed, epochs, max_steps, batch_size, optimizer, learning_rate,
+grad_clip_norm, dataset, ...) and checks their values and types on construction.
+"""
+
+import dataclasses
+import math
+import typing
+
+import keras
+from keras import ops
+
+OPTIMIZERS = ("sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Keys every recipe accepts. Recipes subclass this and add their own."""
+
+    seed: int = 0  # Seeds weights, dropout and data order. Same seed, same run.
+    epochs: int = 10  # Passes over the training split.
+    max_steps: int = 0  # Stop after this many optimizer steps (0: no limit).
+    batch_size: int = 32  # Examples per optimizer step (summed over devices).
+    optimizer: typing.Literal[
+        "sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"
+    ] = "adam"
+    learning_rate: float = 1e-3  # Peak learning rate.
+    lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "constant"
+    grad_clip_norm: float = 0.0  # Clip gradients to this global norm (0: off).
+    patience: int = 0  # Early stopping: epochs without improvement (0: off).
+    skip_nonfinite: bool = False  # Skip NaN/Inf steps instead of stopping.
+    checkpoint_every: int = 0  # Also checkpoint every N steps (0: each epoch).
+    precision: typing.Literal["float32", "mixed_float16", "mixed_bfloat16"] = (
+        "float32"
+    )
+    dataset: str = ""  # Which data to train on; each recipe lists its choices.
+
+    def __post_init__(self):
+        check_types(self)
+        require(self, "seed", self.seed >= 0, "must be >= 0")
+        require(self, "epochs", self.epochs >= 1, "must be >= 1")
+        require(self, "max_steps", self.max_steps >= 0, "must be >= 0 (0: no limit)")
+        require(self, "batch_size", self.batch_size >= 1, "must be >= 1")
+        require(
+            self,
+            "learning_rate",
+            math.isfinite(self.learning_rate) and self.learning_rate > 0,
+            "must be a finite number > 0",
+        )
+        require(
+            self,
+            "grad_clip_norm",
+            math.isfinite(self.grad_clip_norm) and self.grad_clip_norm >= 0,
+            "must be >= 0 (0: off)",
+        )
+        require(self, "patience", self.patience >= 0, "must be >= 0 (0: off)")
+        require(self, "checkpoint_every", self.checkpoint_every >= 0, "must be >= 0")
+
+
+def require(config, key: str, condition: bool, expectation: str) -> None:
+    """Raises a ValueError naming `key` and its value unless `condition` holds."""
+    if not condition:
+        raise ValueError(
+            f"{key}={getattr(config, key)!r} is out of range: {key} {expectation}."
+        )
+
+
+def check_types(config) -> None:
+    """Checks every field against its annotation, including Literal choices."""
+    hints = typing.get_type_hints(type(config))
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        annotation = hints[field.name]
+        if typing.get_origin(annotation) is typing.Literal:
+            choices = typing.get_args(annotation)
+            if value not in choices:
+                raise ValueError(
+                    f"{field.name}={value!r} is not one of: "
+                    f"{', '.join(map(str, choices))}."
+                )
+            continue
+        # bool is a subclass of int, and an int is a fine float.
+        ok = (
+            isinstance(value, annotation)
+            and not (annotation is int and isinstance(value, bool))
+        ) or (annotation is float and isinstance(value, int) and not isinstance(value, bool))
+        if not ok:
+            raise ValueError(
+                f"{field.name}={value!r} has the wrong type: expected "
+                f"{annotation.__name__}."
+            )
+
+
+# Per-example metrics. Each takes (targets, model outputs) and returns one value
+# per example (or per time step); the trainer averages them over the split.
+
+
+def accuracy(targets, logits):
+    """Share of examples whose highest logit is the target class."""
+    predicted = ops.argmax(logits, axis=-1)
+    return ops.cast(ops.equal(predicted, ops.cast(targets, predicted.dtype)), "float32")
+
+
+def binary_accuracy(targets, logits):
+    """Share of examples on the right side of logit 0 (probability 0.5)."""
+    predicted = ops.cast(ops.greater(logits, 0.0), "float32")
+    targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(predicted))
+    return ops.cast(ops.equal(predicted, targets), "float32")
+
+
+def bits_per_char(targets, logits):
+    """Next-character cross-entropy in bits (nats / ln 2)."""
+    nats = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+    return nats / math.log(2.0)
+
+
+def sparse_crossentropy(targets, logits):
+    """Per-example softmax cross-entropy, from logits, in nats."""
+    return keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+
+
+def binary_crossentropy(targets, logits):
+    """Per-example sigmoid cross-entropy, from a single logit, in nats."""
+    targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(logits))
+    return keras.losses.binary_crossentropy(targets, logits, from_logits=True)

@@ -1,0 +1,41 @@
+"""The zoo: named recipes, one trainer, checkpoints and pretrained weights.
+
+    import zoo
+    zoo.list_recipes()                       # ['binary_mlp', 'digits_mlp', ...]
+    recipe = zoo.get_recipe("digits_mlp")
+    config = zoo.make_config(recipe, {"epochs": 3})
+    result = zoo.train(recipe, config, "runs/digits_mlp")
+
+The command line (`python -m zoo ...`, see zoo/cli.py) wraps the same calls.
+The names below are imported on first use, so `python -m zoo` can set up its
+stderr before TensorFlow loads.
+"""
+
+import importlib
+
+_EXPORTS = {
+    "Recipe": "zoo.registry",
+    "get_recipe": "zoo.registry",
+    "list_recipes": "zoo.registry",
+    "TrainResult": "zoo.trainer",
+    "train": "zoo.trainer",
+    "evaluate": "zoo.trainer",
+    "load_model": "zoo.trainer",
+}
+
+__all__ = sorted([*_EXPORTS, "make_config"])
+
+
+def make_config(recipe, overrides=None):
+    """The recipe's Config with `overrides` (a dict or ["key=value", ...]) applied."""
+    from zoo import config, registry
+
+    if isinstance(recipe, str):
+        recipe = registry.get_recipe(recipe)
+    return config.make_config(recipe.Config, overrides)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")

@@ -1,0 +1,135 @@
+"""The command line: `python -m zoo COMMAND ...`.
+
+    python -m zoo list
+    python -m zoo train NAME [key=value ...] [--workdir DIR]
+    python -m zoo evaluate NAME [--workdir DIR] [--split test] [--weights best]
+
+A user's mistake (an unknown recipe, a bad override, a missing file) ends in one
+line on stderr and exit code 2, never a traceback. Commands beyond these live in
+their own modules (listed in COMMAND_MODULES), each with an `add_command`.
+"""
+
+import argparse
+import importlib
+import json
+import pathlib
+import sys
+
+from zoo import config as config_lib
+from zoo import registry
+from zoo import trainer
+
+USAGE_ERROR = 2
+# Modules that each add one subcommand through `add_command(subparsers)`.
+COMMAND_MODULES = ()
+
+
+class UsageError(Exception):
+    """A command-line mistake caught by argparse."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def default_workdir(name: str) -> pathlib.Path:
+    return pathlib.Path("runs") / name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m zoo", description="Train, evaluate and use the zoo's recipes.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    listing = commands.add_parser("list", help="one row per recipe")
+    listing.set_defaults(run=run_list)
+
+    training = commands.add_parser("train", help="train a recipe (resumes if the workdir has a run)")
+    training.add_argument("name")
+    training.add_argument("overrides", nargs="*", metavar="key=value")
+    training.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
+    training.add_argument("--quiet", action="store_true", help="no progress bar")
+    training.set_defaults(run=run_train)
+
+    evaluation = commands.add_parser("evaluate", help="metrics of a run's weights on a split")
+    evaluation.add_argument("name")
+    evaluation.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
+    evaluation.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    evaluation.add_argument("--weights", default="best", choices=("best", "final"))
+    evaluation.set_defaults(run=run_evaluate)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).add_command(commands)
+    return parser
+
+
+def run_list(args) -> int:
+    rows = [("recipe", "dataset", "task", "metric", "pretrained")]
+    for name in registry.list_recipes():
+        recipe = registry.get_recipe(name)
+        dataset = recipe.Config().dataset
+        rows.append((name, dataset, recipe.task, recipe.headline, pretrained_summary(name)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def pretrained_summary(name: str) -> str:
+    """'no', or 'yes' with the headline metric from pretrained/manifest.json."""
+    manifest = pathlib.Path(__file__).resolve().parent.parent / "pretrained" / "manifest.json"
+    if not manifest.exists():
+        return "no"
+    entry = json.loads(manifest.read_text()).get("models", {}).get(name)
+    if not entry:
+        return "no"
+    metric = entry.get("headline")
+    return f"yes ({metric})" if metric else "yes"
+
+
+def run_train(args) -> int:
+    recipe = registry.get_recipe(args.name)
+    config = config_lib.make_config(recipe.Config, args.overrides)
+    workdir = args.workdir or default_workdir(args.name)
+    result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
+    test = trainer.evaluate_model(recipe, result.model, result.splits, "test")
+    best = result.best
+    print(
+        f"{args.name}: {result.steps} steps in {result.wall_time:.1f} s; best validation "
+        f"(epoch {best.get('epoch')}): "
+        + ", ".join(f"{k}={best[k]:.4f}" for k in ["loss", *recipe.module.METRICS] if k in best)
+    )
+    print(f"{args.name}: test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
+    if result.nonfinite_steps:
+        print(f"{args.name}: skipped {result.nonfinite_steps} non-finite steps")
+    print(f"{args.name}: run directory {result.workdir}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    recipe = registry.get_recipe(args.name)
+    workdir = args.workdir or default_workdir(args.name)
+    metrics = trainer.evaluate(recipe, workdir, split=args.split, weights=args.weights)
+    print(json.dumps({"recipe": args.name, "split": args.split, "weights": args.weights, **metrics}))
+    return 0
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except UsageError as error:
+        return _fail(str(error))
+    except (ValueError, FileNotFoundError) as error:
+        return _fail(str(error))
+    except FloatingPointError as error:
+        return _fail(str(error), code=1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; rerun the same command to resume from the last checkpoint", code=130)
+
+
+def _fail(message: str, code: int = USAGE_ERROR) -> int:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+    return code

@@ -1,0 +1,148 @@
+"""A run directory: config.json, metrics.jsonl, weights, curves.png, tensorboard/.
+
+    WORKDIR/
+      config.json        recipe, resolved config, versions, git commit
+      metrics.jsonl      one JSON object per evaluation (step, epoch, split, loss, ...)
+      checkpoints/       tf.train.CheckpointManager files
+      final.weights.h5   weights after the last step
+      best.weights.h5    weights at the best validation loss
+      tensorboard/       summaries
+      curves.png         loss and headline metric per epoch
+
+A workdir that holds a run of another recipe or config is refused, so two runs
+are never silently mixed.
+"""
+
+import json
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import tempfile
+
+MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
+class RunDir:
+    """Paths and small file formats of one run directory."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+
+    config_path = property(lambda self: self.path / "config.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    checkpoints = property(lambda self: self.path / "checkpoints")
+    final_weights = property(lambda self: self.path / "final.weights.h5")
+    best_weights = property(lambda self: self.path / "best.weights.h5")
+    tensorboard = property(lambda self: self.path / "tensorboard")
+    curves = property(lambda self: self.path / "curves.png")
+
+    def prepare(self) -> None:
+        """Creates the directory and checks, before any training, that it is usable.
+
+        Raises:
+            ValueError: the directory cannot be created or written, or the disk
+                under it is nearly full.
+        """
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.path, prefix=".write-test-"):
+                pass
+        except OSError as error:
+            raise ValueError(
+                f"Workdir {str(self.path)!r} cannot be written ({error.strerror}); "
+                "pass --workdir with a writable directory."
+            ) from None
+        free = shutil.disk_usage(self.path).free
+        if free < MIN_FREE_BYTES:
+            raise ValueError(
+                f"Only {free // 2**20} MiB free under {str(self.path)!r}; a run needs "
+                f"at least {MIN_FREE_BYTES // 2**20} MiB. Free some space or pick another --workdir."
+            )
+
+    def read_config(self):
+        """The saved config.json as a dict, or None if there is none."""
+        if not self.config_path.exists():
+            return None
+        try:
+            return json.loads(self.config_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(
+                f"{self.config_path} is unreadable ({error}); move the workdir aside "
+                "or pass another --workdir."
+            ) from None
+
+    def write_config(self, recipe: str, config: dict) -> None:
+        record = {
+            "recipe": recipe,
+            "config": config,
+            "versions": versions(),
+            "git_commit": git_commit(),
+        }
+        write_atomically(self.config_path, json.dumps(record, indent=2) + "\n")
+
+    def read_metrics(self) -> list:
+        if not self.metrics_path.exists():
+            return []
+        records = []
+        for line in self.metrics_path.read_text().splitlines():
+            line = line.strip()
+            if line:
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break  # A line cut short by a kill: everything after it is gone too.
+        return records
+
+    def append_metrics(self, record: dict) -> None:
+        with self.metrics_path.open("a") as stream:
+            stream.write(json.dumps(record) + "\n")
+
+    def truncate_metrics(self, last_step: int) -> None:
+        """Keeps the records up to `last_step`: a resumed run rewrites what follows."""
+        kept = [record for record in self.read_metrics() if record["step"] <= last_step]
+        write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
+
+
+def write_atomically(path, text: str) -> None:
+    """Writes `text` to `path` so that a kill leaves either the old or the new file."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def versions() -> dict:
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
+    }
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit (with '+dirty' if the tree has changes), or ''."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if head.returncode != 0:
+            return ""
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
