@@ -13,6 +13,8 @@ This package imports keras and nothing else of the zoo's.
 """
 
 from layers.dense import Dense  # noqa: F401
+from layers.lstm_cell import LSTMCell  # noqa: F401
+from layers.rnn_cell import RNNCell  # noqa: F401
 from layers.positional_embedding import PositionalEmbedding  # noqa: F401
 from layers.self_attention import SelfAttention  # noqa: F401
 from layers.transformer_block import TransformerBlock  # noqa: F401
