@@ -5,12 +5,8 @@ from keras import ops
 
 from layers import rnn_cell
 
-ACTIVATIONS = {
-    "tanh": ops.tanh,
-    "relu": ops.relu,
-    "sigmoid": ops.sigmoid,
-    "linear": lambda x: x,
-}
+# Activations of the candidate and of the cell state: the same as RNNCell's.
+ACTIVATIONS = rnn_cell.ACTIVATIONS
 
 RECURRENT_ACTIVATIONS = {
     "sigmoid": ops.sigmoid,
