@@ -6,8 +6,8 @@ import numbers
 import keras
 from keras import ops
 
-# Added to the logits of masked positions before the softmax (which runs in
-# float32). Matches keras.layers.Softmax, so masked results agree exactly.
+# Replaces the logits of masked positions before the softmax (which runs in at
+# least float32). Matches keras.layers.Softmax, so masked results agree exactly.
 _MASKED_LOGIT = -1e9
 
 
@@ -65,8 +65,8 @@ class SelfAttention(keras.layers.Layer):
     `output_kernel (heads, value_dim, output_dim)`, `output_bias
     (output_dim,)`. With `use_bias=False` the biases are absent.
 
-    The logits and the softmax are computed in float32 even under a mixed
-    precision policy, then cast back to the compute dtype.
+    The logits and the softmax are computed in (at least) float32 even under
+    a mixed precision policy, then cast back to the compute dtype.
 
     **Cached generation.** Generating token by token with the plain call
     recomputes keys and values of the whole window for every new token. With
@@ -329,7 +329,9 @@ class SelfAttention(keras.layers.Layer):
         logits = ops.einsum(
             "bnqh,bnkh->bnqk", query, key
         )  # (batch, heads, query_time, key_time)
-        logits = ops.cast(logits, "float32")
+        # At least float32 for the softmax, whatever the compute dtype.
+        softmax_dtype = keras.backend.result_type(logits.dtype, "float32")
+        logits = ops.cast(logits, softmax_dtype)
         if attention_mask is not None:
             logits = ops.where(attention_mask, logits, _MASKED_LOGIT)
         probabilities = ops.softmax(logits, axis=-1)
