@@ -13,6 +13,8 @@ import typing
 import keras
 from keras import ops
 
+import layers
+
 OPTIMIZERS = ("sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop")
 
 
@@ -126,3 +128,36 @@ def binary_crossentropy(targets, logits):
     """Per-example sigmoid cross-entropy, from a single logit, in nats."""
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(logits))
     return keras.losses.binary_crossentropy(targets, logits, from_logits=True)
+
+
+def mean_absolute_error(targets, outputs):
+    """Per-example |target - output|."""
+    targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))
+    return ops.abs(targets - outputs)
+
+
+def mean_squared_error(targets, outputs):
+    """Per-example (target - output)^2."""
+    targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))
+    return ops.square(targets - outputs)
+
+
+def mlp_body(inputs, hidden_units: int, depth: int, activation: str, dropout: float):
+    """`depth` hidden Dense layers of `hidden_units`, each followed by dropout.
+
+    Shared by the MLP recipes so that each of them reads as: inputs, this body,
+    an output layer. Returns the last hidden tensor (or `inputs` if depth is 0).
+    """
+    hidden = inputs
+    for index in range(depth):
+        hidden = layers.Dense(hidden_units, activation=activation, name=f"hidden_{index + 1}")(hidden)
+        if dropout:
+            hidden = keras.layers.Dropout(dropout, name=f"dropout_{index + 1}")(hidden)
+    return hidden
+
+
+def check_mlp(config) -> None:
+    """Range checks for the MLP keys (hidden_units, depth, dropout)."""
+    require(config, "hidden_units", config.hidden_units >= 1, "must be >= 1")
+    require(config, "depth", config.depth >= 0, "must be >= 0")
+    require(config, "dropout", 0.0 <= config.dropout < 1.0, "must be in [0, 1)")

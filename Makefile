@@ -1,0 +1,50 @@
+# The zoo's commands. `make train` and `make test` set up .venv/ on first use.
+#
+#   make train MODEL=digits_mlp ARGS="epochs=3 learning_rate=0.01"
+#   make evaluate MODEL=digits_mlp
+#   make list | make test | make bench | make tensorboard
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MODEL ?= digits_mlp
+ARGS ?=
+WORKDIR ?= runs/$(MODEL)
+STAMP := $(VENV)/.installed
+
+.PHONY: venv list train evaluate test bench tensorboard clean
+
+# mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
+# is built with the venv's own (pinned) setuptools; --no-deps because we only
+# read its data/irish.abc and its own dependencies are heavy.
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet "setuptools<81" wheel
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation mitdeeplearning==0.7.5
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+list: $(STAMP)
+	$(PY) -m zoo list
+
+train: $(STAMP)
+	$(PY) -m zoo train $(MODEL) $(ARGS) --workdir $(WORKDIR)
+
+evaluate: $(STAMP)
+	$(PY) -m zoo evaluate $(MODEL) --workdir $(WORKDIR)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/trainer_vs_fit.py
+	$(PY) benchmarks/attention.py
+
+tensorboard: $(STAMP)
+	$(PY) -m tensorboard.main --logdir runs
+
+clean:
+	rm -rf runs

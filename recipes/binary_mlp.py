@@ -1,0 +1,53 @@
+"""Breast-cancer diagnosis: binary cross-entropy on a small tabular set.
+
+Lecture 1's loss for yes/no questions: one sigmoid output, binary
+cross-entropy. Trains on scikit-learn's bundled Wisconsin breast-cancer data
+(30 features, standardized with training-split statistics; offline).
+
+    make train MODEL=binary_mlp
+
+Measured: MEASURED_RESULTS
+"""
+
+import dataclasses
+import typing
+
+import keras
+
+import layers
+from datasets import breast_cancer
+from recipes import _common
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_common.TrainConfig):
+    epochs: int = 80
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 10
+    dataset: typing.Literal["breast_cancer"] = "breast_cancer"
+    hidden_units: int = 32
+    depth: int = 1
+    activation: typing.Literal["relu", "tanh", "sigmoid"] = "relu"
+    dropout: float = 0.2
+
+    def __post_init__(self):
+        super().__post_init__()
+        _common.check_mlp(self)
+
+
+TASK = "binary"
+HEADLINE = "accuracy"
+METRICS = {"accuracy": _common.binary_accuracy}
+loss = _common.binary_crossentropy
+
+
+def load_data(config):
+    return breast_cancer.load()
+
+
+def build_model(config, info):
+    inputs = keras.Input(shape=info.input_shape, name="features")
+    hidden = _common.mlp_body(inputs, config.hidden_units, config.depth, config.activation, config.dropout)
+    logit = layers.Dense(1, name="logit")(hidden)  # P(benign) = sigmoid(logit).
+    return keras.Model(inputs, logit, name="binary_mlp")

@@ -1,0 +1,74 @@
+"""Diabetes progression: mean squared error regression.
+
+Lecture 1's loss for real-valued outputs: one linear output, mean squared
+error. Trains on scikit-learn's bundled diabetes data (10 features, offline).
+The target is standardized with training-split statistics, so the loss is the
+share of variance left unexplained (1 - R^2 on that split). The report at the
+end gives test MAE and RMSE in the data's own units.
+
+    make train MODEL=regression_mlp
+
+Measured: MEASURED_RESULTS
+"""
+
+import dataclasses
+import json
+import pathlib
+import typing
+
+import keras
+import numpy as np
+
+import layers
+from datasets import diabetes
+from recipes import _common
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_common.TrainConfig):
+    epochs: int = 150
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    patience: int = 20
+    dataset: typing.Literal["diabetes"] = "diabetes"
+    hidden_units: int = 32
+    depth: int = 1
+    activation: typing.Literal["relu", "tanh", "sigmoid"] = "relu"
+    dropout: float = 0.1
+
+    def __post_init__(self):
+        super().__post_init__()
+        _common.check_mlp(self)
+
+
+TASK = "regression"
+HEADLINE = "loss"
+METRICS = {"mae": _common.mean_absolute_error}
+loss = _common.mean_squared_error
+
+
+def load_data(config):
+    return diabetes.load()
+
+
+def build_model(config, info):
+    inputs = keras.Input(shape=info.input_shape, name="features")
+    hidden = _common.mlp_body(inputs, config.hidden_units, config.depth, config.activation, config.dropout)
+    prediction = layers.Dense(1, name="prediction")(hidden)
+    return keras.Model(inputs, prediction, name="regression_mlp")
+
+
+def report(model, splits, config, workdir):
+    """Test-split MAE, RMSE (in the target's own units) and R^2, saved as JSON."""
+    features, targets = (np.concatenate(parts) for parts in zip(*splits.test.batch(1024).as_numpy_iterator()))
+    predictions = keras.ops.convert_to_numpy(model(features, training=False)).reshape(-1)
+    scale = float(splits.info.extras["target_std"])
+    errors = (predictions - targets) * scale
+    result = {
+        "test_mae": float(np.mean(np.abs(errors))),
+        "test_rmse": float(np.sqrt(np.mean(errors**2))),
+        "test_r2": float(1.0 - np.sum((predictions - targets) ** 2) / np.sum((targets - targets.mean()) ** 2)),
+    }
+    print("regression_mlp test: " + ", ".join(f"{k}={v:.3f}" for k, v in result.items()))
+    (pathlib.Path(workdir) / "regression_report.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
