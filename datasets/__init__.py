@@ -7,6 +7,18 @@ trainer, so a loader never batches.
 
 This package imports tensorflow, tensorflow-datasets and numpy, and nothing
 else of the zoo's.
+
+Loaders (import the module, e.g. `from datasets import irish`):
+
+- Offline, the defaults: `gates.load`, `playground.load`, `digits.load`,
+  `breast_cancer.load`, `diabetes.load`, `irish.load_language_model`,
+  `irish.load_tune_types`.
+- tensorflow-datasets, for users with internet (or a copied, prepared
+  data_dir; offline they fail within seconds saying what to do):
+  `mnist.load`, `tiny_shakespeare.load`, `imdb_reviews.load`.
+
+Splits are fixed: the same arguments give the same examples in the same
+splits on every machine, and `info.fingerprint` says so.
 """
 
 import dataclasses
