@@ -34,29 +34,36 @@ def tokenize(text: str) -> list:
 
 def build_vocabulary(texts, vocab_size: int) -> tuple:
     """("<pad>", "<oov>", most frequent words...) with vocab_size entries at most."""
-    counts = collections.Counter(word for text in texts for word in tokenize(text))
+    return _vocabulary_from_words([tokenize(text) for text in texts], vocab_size)
+
+
+def _vocabulary_from_words(word_lists, vocab_size):
+    counts = collections.Counter(word for words in word_lists for word in words)
     words = sorted(counts, key=lambda word: (-counts[word], word))[: max(0, vocab_size - 2)]
     return (PADDING_TOKEN, OOV_TOKEN, *words)
 
 
 def encode_text(text: str, vocabulary, max_length: int) -> np.ndarray:
-    """One review as int32 (max_length,): word ids, 1 for unknown words, 0-padded."""
-    lookup = _lookup(tuple(vocabulary))
+    """One review as int32 (max_length,): word ids, 1 for unknown words, 0-padded.
+
+    Pass info.vocabulary and info.input_shape[0] of the loaded dataset.
+    """
+    return _encode(text, _lookup(vocabulary), max_length)
+
+
+def _lookup(vocabulary) -> dict:
+    return {word: index for index, word in enumerate(vocabulary) if index >= 2}
+
+
+def _encode(text, lookup, max_length):
+    return _encode_words(tokenize(text), lookup, max_length)
+
+
+def _encode_words(words, lookup, max_length):
     ids = np.zeros(max_length, dtype=np.int32)  # (max_length,)
-    words = [lookup.get(word, 1) for word in tokenize(text)[:max_length]]
-    ids[: len(words)] = words
+    encoded = [lookup.get(word, 1) for word in words[:max_length]]
+    ids[: len(encoded)] = encoded
     return ids
-
-
-_LOOKUPS = {}
-
-
-def _lookup(vocabulary: tuple) -> dict:
-    key = hash(vocabulary)
-    if key not in _LOOKUPS:
-        _LOOKUPS.clear()  # keep one: the vocabulary in use
-        _LOOKUPS[key] = {word: index for index, word in enumerate(vocabulary) if index >= 2}
-    return _LOOKUPS[key]
 
 
 def load(
@@ -87,20 +94,22 @@ def load(
     labels = train_full["label"].astype(np.int32)
     test_texts = np.array(_tfds.as_text(test["text"]), dtype=object)
     train_index, validation_index = _common.split_indices(len(labels), fractions, seed=seed, labels=labels)
-    vocabulary = build_vocabulary(texts[train_index], vocab_size)
+    train_words = [tokenize(t) for t in texts[train_index]]
+    vocabulary = _vocabulary_from_words(train_words, vocab_size)
+    lookup = _lookup(vocabulary)
 
-    def encode(split_texts):
-        if len(split_texts) == 0:
+    def encode(word_lists):
+        if len(word_lists) == 0:
             return np.zeros((0, max_length), dtype=np.int32)
-        return np.stack([encode_text(t, vocabulary, max_length) for t in split_texts])  # (n, max_length)
+        return np.stack([_encode_words(w, lookup, max_length) for w in word_lists])  # (n, max_length)
 
     arrays = {
-        "train": (encode(texts[train_index]), labels[train_index]),
-        "validation": (encode(texts[validation_index]), labels[validation_index]),
-        "test": (encode(test_texts), test["label"].astype(np.int32)),
+        "train": (encode(train_words), labels[train_index]),
+        "validation": (encode([tokenize(t) for t in texts[validation_index]]), labels[validation_index]),
+        "test": (encode([tokenize(t) for t in test_texts]), test["label"].astype(np.int32)),
     }
     train_ids = arrays["train"][0]
-    lengths = [len(tokenize(t)) for t in texts[train_index]]
+    lengths = [len(words) for words in train_words]
     version = str(builder.info.version)
     params = {"max_length": max_length, "vocab_size": vocab_size, "fractions": fractions,
               "seed": seed, "version": version}
