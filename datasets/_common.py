@@ -123,8 +123,13 @@ def standardize(train, *others):
     return mean, std, scaled
 
 
-def array_splits(name, arrays, *, fingerprint_parts, **info_fields) -> datasets.Splits:
-    """Build `Splits` from {"train": (x, y), "validation": ..., "test": ...}."""
+def array_splits(name, arrays, *, fingerprint_parts, transform=None, **info_fields) -> datasets.Splits:
+    """Build `Splits` from {"train": (x, y), "validation": ..., "test": ...}.
+
+    `transform`, when given, maps each (x, y) pair inside tf.data, e.g. to
+    keep big images as uint8 in memory and scale them per example. Then
+    pass `input_shape=` (the shape after the transform) in info_fields.
+    """
     for split in SPLIT_NAMES:
         if len(arrays[split][0]) == 0:
             raise ValueError(
@@ -135,9 +140,11 @@ def array_splits(name, arrays, *, fingerprint_parts, **info_fields) -> datasets.
         split: tf.data.Dataset.from_tensor_slices((arrays[split][0], arrays[split][1]))
         for split in SPLIT_NAMES
     }
+    if transform is not None:
+        sets = {split: dataset.map(transform) for split, dataset in sets.items()}
+    info_fields.setdefault("input_shape", tuple(arrays["train"][0].shape[1:]))
     info = datasets.DatasetInfo(
         name=name,
-        input_shape=tuple(arrays["train"][0].shape[1:]),
         num_examples={split: int(len(arrays[split][0])) for split in SPLIT_NAMES},
         fingerprint=fingerprint(*fingerprint_parts),
         **info_fields,

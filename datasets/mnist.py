@@ -11,6 +11,7 @@ Offline and not prepared: FileNotFoundError within seconds, saying to run
 """
 
 import numpy as np
+import tensorflow as tf
 
 from datasets import _common
 from datasets import _tfds
@@ -35,14 +36,16 @@ def load(data_dir=None, flatten: bool = True, validation_fraction: float = 0.1, 
     labels = train_full["label"].astype(np.int32)  # (n,)
     train_index, validation_index = _common.split_indices(len(labels), fractions, seed=seed, labels=labels)
 
-    def features(raw):
-        scaled = raw.astype(np.float32) / 255.0
-        return scaled.reshape(len(raw), -1) if flatten else scaled  # (n, 784) or (n, 28, 28, 1)
+    def flat(raw):  # uint8 stays uint8 in memory; scaled to float32 per example in tf.data
+        return raw.reshape(len(raw), -1) if flatten else raw  # (n, 784) or (n, 28, 28, 1)
+
+    def scale(image, label):
+        return tf.cast(image, tf.float32) / 255.0, label
 
     arrays = {
-        "train": (features(images[train_index]), labels[train_index]),
-        "validation": (features(images[validation_index]), labels[validation_index]),
-        "test": (features(test["image"]), test["label"].astype(np.int32)),
+        "train": (flat(images[train_index]), labels[train_index]),
+        "validation": (flat(images[validation_index]), labels[validation_index]),
+        "test": (flat(test["image"]), test["label"].astype(np.int32)),
     }
     version = str(builder.info.version)
     params = {"flatten": bool(flatten), "fractions": fractions, "seed": seed, "version": version}
@@ -50,6 +53,8 @@ def load(data_dir=None, flatten: bool = True, validation_fraction: float = 0.1, 
         "mnist",
         arrays,
         fingerprint_parts=(images, labels, test["image"], test["label"], params),
+        transform=scale,
+        input_shape=(784,) if flatten else (28, 28, 1),
         num_classes=10,
         class_names=tuple(str(d) for d in range(10)),
         extras={
