@@ -93,21 +93,17 @@ def make_config(config_class, overrides=None):
     Raises:
         ValueError: one line naming the problem and the valid keys.
     """
-    if overrides is None:
-        overrides = {}
-    elif not isinstance(overrides, dict):
-        overrides = split_overrides(overrides)
-    types = field_types(config_class)
-    values = {}
-    for key, value in overrides.items():
-        if key not in types:
-            raise ValueError(
-                f"Unknown key {key!r}. Valid keys: {describe_keys(config_class)}."
-            )
-        if isinstance(value, str):
-            value = parse_value(key, value, types[key])
-        values[key] = value
     try:
+        if overrides is None:
+            overrides = {}
+        elif not isinstance(overrides, dict):
+            overrides = split_overrides(overrides)
+        types = field_types(config_class)
+        values = {}
+        for key, value in overrides.items():
+            if key not in types:
+                raise ValueError(f"Unknown key {key!r}.")
+            values[key] = parse_value(key, value, types[key]) if isinstance(value, str) else value
         return config_class(**values)
     except ValueError as error:
         raise ValueError(f"{error} Valid keys: {describe_keys(config_class)}.") from None

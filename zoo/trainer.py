@@ -262,6 +262,8 @@ class Trainer:
         variables = model.trainable_variables
         gradients = tape.gradient(scaled_loss, variables)
         gradients = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
+        # Embedding lookups give sparse IndexedSlices; make them dense for the maths below.
+        gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
         # One all-reduce gives every replica the global gradient, so the norm and
         # the clipping below are the same as on a single device.
         gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
@@ -281,18 +283,43 @@ class Trainer:
             # LossScaleOptimizer skips them itself.
             finite = tf.logical_and(finite, tf.math.is_finite(grad_norm))
 
-        def apply():
-            # The optimizer all-reduces (sums) what it is given, so hand it a
-            # 1/replicas share of the already-reduced gradient.
-            optimizer.apply([g / replicas for g in gradients], variables)
-            return tf.constant(True)
-
-        tf.cond(finite, apply, lambda: tf.constant(False))
+        # The optimizer all-reduces (sums) what it is given, so hand it a
+        # 1/replicas share of the already-reduced gradient.
+        shares = [g / replicas for g in gradients]
+        self._apply_if_finite(finite, shares)
         sums = {"count": local_count, "loss": tf.reduce_sum(losses)}
         for name, metric in self.recipe.module.METRICS.items():
             sums[name] = tf.reduce_sum(per_example(metric(targets, outputs)))
         norms = {"grad_norm": grad_norm, "clipped_grad_norm": clipped_norm, "finite": tf.cast(finite, tf.float32)}
         return sums, norms
+
+    def _apply_if_finite(self, finite, gradients):
+        """Applies `gradients` unless the step was non-finite, on every replica.
+
+        The optimizer synchronises replicas (merge_call) inside `apply`, which a
+        `tf.cond` in replica context may not contain. So, as keras's
+        LossScaleOptimizer does, the condition is taken in cross-replica context
+        and each replica's apply is called from there.
+        """
+        variables = self.model.trainable_variables
+
+        def apply(replica_gradients):
+            self.optimizer.apply(replica_gradients, variables)
+
+        if tf.__internal__.distribute.strategy_supports_no_merge_call():
+            tf.cond(finite, lambda: apply(gradients), lambda: None)
+            return
+
+        def cross_replica(distribution, finite, gradients):
+            # Every replica computed the same `finite` from all-reduced values.
+            first_finite = distribution.experimental_local_results(finite)[0]
+            tf.cond(
+                first_finite,
+                lambda: distribution.extended.call_for_each_replica(apply, args=(gradients,)),
+                lambda: None,
+            )
+
+        tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients))
 
     def _distributed_train_step(self, batch):
         features, targets = batch
@@ -373,7 +400,7 @@ class Trainer:
                     with writer.as_default(step=step):
                         for name, value in values.items():
                             tf.summary.scalar(name, value)
-                        tf.summary.scalar("learning_rate", float(self.optimizer.learning_rate))
+                        tf.summary.scalar("learning_rate", self._current_learning_rate())
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     self.manager.save(checkpoint_number=step)
                 if step >= self.total_steps:
@@ -384,12 +411,16 @@ class Trainer:
                 break
         writer.flush()
 
+    def _current_learning_rate(self) -> float:
+        rate = self.optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
+        return float(tf.convert_to_tensor(getattr(rate, "value", rate)))
+
     def _on_nonfinite(self, step: int) -> None:
         if self.config.skip_nonfinite:
             return
         latest = self.manager.latest_checkpoint or "none yet"
         raise FloatingPointError(
-            f"Non-finite loss or gradient at step {step + 1}; stopped without applying it. "
+            f"Non-finite loss or gradient at step {step}; stopped without applying it. "
             f"Last good checkpoint: {latest}. Lower learning_rate, set grad_clip_norm, "
             "or pass skip_nonfinite=true to skip such steps."
         )

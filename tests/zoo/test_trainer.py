@@ -1,0 +1,172 @@
+"""The trainer: one trace, reproducible, distributed, resumable, and its outputs."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo import trainer
+
+# 16 training rows with batch_size 6: batches of 6, 6 and a ragged 4.
+GATES = ["repeats=4", "batch_size=6", "hidden_units=4"]
+
+
+def train_gates(workdir, *overrides, strategy=None):
+    recipe = zoo.get_recipe("perceptron_gates")
+    config = zoo.make_config(recipe, [*GATES, *overrides])
+    return zoo.train(recipe, config, workdir, strategy=strategy, verbose=False)
+
+
+def weights_of(model):
+    return [np.array(w) for w in model.get_weights()]
+
+
+def test_train_step_is_traced_once_despite_a_ragged_last_batch(tmp_path):
+    recipe = zoo.get_recipe("perceptron_gates")
+    config = zoo.make_config(recipe, [*GATES, "epochs=3"])
+    run = trainer.Trainer(recipe, config, tmp_path, verbose=False)
+    result = run.fit()
+    assert result.steps == 9
+    assert run.train_step.experimental_get_tracing_count() == 1
+
+
+def test_same_seed_gives_bit_identical_weights_and_other_seed_differs(tmp_path):
+    first = train_gates(tmp_path / "a", "epochs=3", "seed=3")
+    second = train_gates(tmp_path / "b", "epochs=3", "seed=3")
+    other = train_gates(tmp_path / "c", "epochs=3", "seed=4")
+    for a, b in zip(weights_of(first.model), weights_of(second.model)):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(weights_of(first.model), weights_of(other.model)))
+
+
+def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
+    single = train_gates(tmp_path / "one", "epochs=2", "grad_clip_norm=0.5")
+    mirrored_strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert mirrored_strategy.num_replicas_in_sync == 2
+    mirrored = train_gates(tmp_path / "two", "epochs=2", "grad_clip_norm=0.5", strategy=mirrored_strategy)
+    for a, b in zip(single.history, mirrored.history):
+        assert a["split"] == b["split"]
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6)
+        assert a.get("grad_norm", 0) == pytest.approx(b.get("grad_norm", 0), rel=1e-5, abs=1e-6)
+    for a, b in zip(weights_of(single.model), weights_of(mirrored.model)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    reference = train_gates(tmp_path / "reference", "epochs=4")
+
+    original = trainer.Trainer._end_of_epoch
+
+    def crash_after_second_epoch(self, epoch, finished, started):
+        stop = original(self, epoch, finished, started)
+        if epoch == 1:
+            raise KeyboardInterrupt("simulated kill after epoch 2's checkpoint")
+        return stop
+
+    monkeypatch.setattr(trainer.Trainer, "_end_of_epoch", crash_after_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train_gates(tmp_path / "resumed", "epochs=4")
+    monkeypatch.setattr(trainer.Trainer, "_end_of_epoch", original)
+
+    resumed = train_gates(tmp_path / "resumed", "epochs=4")
+    assert resumed.resumed_from_step == 6
+    assert resumed.steps == reference.steps == 12
+    for a, b in zip(weights_of(reference.model), weights_of(resumed.model)):
+        np.testing.assert_array_equal(a, b)
+    steps = [(r["step"], r["split"]) for r in resumed.history]
+    assert steps == [(s, split) for s in (3, 6, 9, 12) for split in ("train", "validation")]
+
+
+def test_a_workdir_with_another_config_is_refused(tmp_path):
+    train_gates(tmp_path, "epochs=1")
+    with pytest.raises(ValueError, match=r"different config \(epochs: 1 -> 2\)"):
+        train_gates(tmp_path, "epochs=2")
+    # Nothing that was saved is lost.
+    assert (tmp_path / "final.weights.h5").exists() and (tmp_path / "checkpoints").is_dir()
+
+
+def test_run_directory_outputs(tmp_path):
+    result = train_gates(tmp_path, "epochs=2")
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["recipe"] == "perceptron_gates"
+    assert saved["config"]["epochs"] == 2
+    assert saved["versions"]["tensorflow"] == tf.__version__
+    assert "git_commit" in saved
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["split"] for r in records] == ["train", "validation"] * 2
+    for record in records:
+        assert {"step", "epoch", "split", "loss", "accuracy"} <= set(record)
+    assert records == result.history
+    for name in ("final.weights.h5", "best.weights.h5", "curves.png", "truth_table.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    assert list((tmp_path / "tensorboard" / "validation").glob("events.out.tfevents.*"))
+
+
+def test_gradient_clipping_logs_norms_before_and_after(tmp_path):
+    result = train_gates(tmp_path, "epochs=2", "grad_clip_norm=0.01", "learning_rate=0.5")
+    train_records = [r for r in result.history if r["split"] == "train"]
+    for record in train_records:
+        assert record["grad_norm"] > 0.01
+        assert record["clipped_grad_norm"] == pytest.approx(0.01, rel=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop"])
+def test_every_optimizer_trains(tmp_path, optimizer):
+    result = train_gates(tmp_path, "epochs=1", f"optimizer={optimizer}", "lr_schedule=cosine")
+    assert result.steps == 3 and np.isfinite(result.best["loss"])
+
+
+def test_max_steps_stops_mid_epoch(tmp_path):
+    result = train_gates(tmp_path, "epochs=5", "max_steps=4")
+    assert result.steps == 4
+    assert result.history[-1]["step"] == 4
+
+
+def test_early_stopping_restores_the_best_weights(tmp_path):
+    # A learning rate this large makes the validation loss bounce around.
+    result = train_gates(tmp_path, "epochs=30", "patience=2", "learning_rate=3.0", "optimizer=sgd")
+    validation = [r for r in result.history if r["split"] == "validation"]
+    assert len(validation) < 30, "early stopping should have cut the run short"
+    best = min(validation, key=lambda r: r["loss"])
+    assert best["epoch"] <= len(validation) - 2
+    restored = trainer.evaluate_model(zoo.get_recipe("perceptron_gates"), result.model, result.splits, "validation")
+    assert restored["loss"] == pytest.approx(best["loss"], rel=1e-6)
+
+
+def test_nonfinite_loss_stops_with_step_and_checkpoint_or_is_skipped(tmp_path):
+    recipe = zoo.get_recipe("perceptron_gates")
+    config = zoo.make_config(recipe, [*GATES, "epochs=2"])
+    original_loss = recipe.module.loss
+
+    def poisoned(targets, outputs):
+        return original_loss(targets, outputs) * tf.constant(float("nan"))
+
+    recipe.module.loss = poisoned
+    try:
+        with pytest.raises(FloatingPointError, match="Non-finite loss or gradient at step 1"):
+            zoo.train(recipe, config, tmp_path / "stop", verbose=False)
+        skipping = zoo.make_config(recipe, [*GATES, "epochs=2", "skip_nonfinite=true"])
+        result = zoo.train(recipe, skipping, tmp_path / "skip", verbose=False)
+    finally:
+        recipe.module.loss = original_loss
+    assert result.nonfinite_steps == 6 and result.steps == 6
+
+
+def test_evaluate_reports_test_metrics_of_best_weights(tmp_path):
+    result = train_gates(tmp_path, "epochs=2")
+    metrics = zoo.evaluate(zoo.get_recipe("perceptron_gates"), tmp_path, split="validation")
+    assert metrics["loss"] == pytest.approx(result.best["loss"], rel=1e-6)
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        zoo.evaluate(zoo.get_recipe("perceptron_gates"), tmp_path / "missing")
+
+
+def test_mixed_bfloat16_policy_trains_and_is_restored(tmp_path):
+    import keras
+
+    result = train_gates(tmp_path, "epochs=1", "precision=mixed_bfloat16")
+    assert np.isfinite(result.best["loss"])
+    assert keras.mixed_precision.dtype_policy().name == "float32"

@@ -1,0 +1,188 @@
+"""`python -m zoo generate NAME ...`: sample from a trained recipe's weights.
+
+    python -m zoo generate music_lstm --length 600 --temperature 0.8 --seed 0 --num-tunes 10
+    python -m zoo generate music_lstm --prompt "X:1" --length 400
+    python -m zoo generate music_lstm --pretrained --num-tunes 5
+
+A recipe that can generate defines the hook
+
+    def generate(model, info, config, prompt: str, length: int, temperature: float, seed: int) -> str
+
+returning `prompt` followed by `length` sampled tokens. It must not rely on a
+stateful layer or a fixed batch size (it steps its state explicitly) and must
+use a seeded stateless RNG, so the same seed gives the same text. It raises a
+one-line ValueError for length <= 0, temperature <= 0 or a prompt outside its
+vocabulary.
+
+The weights are the run's best ones (`--workdir`, default runs/NAME), or the
+shipped ones with `--pretrained`. When the model was trained on ABC tunes, the
+text is split into tunes, each saved as .abc and, where music21 parses it and
+it has notes, as .mid and .wav (zoo/music.py); the command prints the
+valid-song rate. `--num-tunes K` draws K samples (seeds S, S+1, ...) and keeps
+the first tune of each. It also prints the generation speed in tokens/second.
+"""
+
+import json
+import pathlib
+import time
+
+from zoo import config as config_lib
+from zoo import registry
+from zoo import rundir
+from zoo import trainer
+
+ABC_PROMPT = "X:"  # Every tune in ABC notation starts with its X: reference number.
+TEXT_PROMPT = "\n"
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser("generate", help="sample text or ABC tunes from a trained recipe")
+    parser.add_argument("name")
+    parser.add_argument("--workdir", type=pathlib.Path, help="run to load (default: runs/NAME)")
+    parser.add_argument("--pretrained", action="store_true", help="use the shipped weights instead of a run")
+    parser.add_argument("--length", type=int, default=400, help="tokens to generate per sample (default 400)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is more conservative (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
+    parser.add_argument("--prompt", default=None, help=f"text to continue (default {ABC_PROMPT!r} for ABC tunes, a newline otherwise)")
+    parser.add_argument("--num-tunes", type=int, default=0, help="draw K samples and keep the first tune of each (ABC only)")
+    parser.add_argument("--out", type=pathlib.Path, help="where to write the output (default: WORKDIR/generated)")
+    parser.set_defaults(run=run_generate)
+
+
+def check_request(length, temperature, num_tunes=0) -> None:
+    """The checks that need no model: raise a one-line ValueError on a bad value."""
+    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+        raise ValueError(f"--length {length!r} is not valid; expected an int >= 1 (tokens to generate); pass e.g. --length 400.")
+    if not isinstance(temperature, (int, float)) or not temperature > 0 or temperature == float("inf"):
+        raise ValueError(
+            f"--temperature {temperature!r} is not valid; expected a finite number > 0 "
+            "(1 samples the model's distribution, lower is more conservative); pass e.g. --temperature 0.8."
+        )
+    if num_tunes < 0:
+        raise ValueError(f"--num-tunes {num_tunes!r} is not valid; expected an int >= 0 (0: one sample); pass e.g. --num-tunes 10.")
+
+
+def generation_hook(recipe):
+    """The recipe's `generate` hook; ValueError naming the recipes that have one if it has none."""
+    hook = recipe.hook("generate")
+    if hook is None:
+        able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("generate")]
+        raise ValueError(
+            f"recipe {recipe.name!r} cannot generate (it has no `generate` hook); "
+            f"recipes that can: {', '.join(able) or 'none'}."
+        )
+    return hook
+
+
+def load_run(recipe, workdir):
+    """(model with the run's best weights, dataset info, config) of a finished run.
+
+    Raises:
+        FileNotFoundError: no run or no weights in `workdir`.
+        ValueError: the run belongs to another recipe.
+    """
+    run = rundir.RunDir(workdir)
+    saved = run.read_config()
+    if saved is None:
+        raise FileNotFoundError(
+            f"no run in {str(run.path)!r} (no config.json); train first with "
+            f"`python -m zoo train {recipe.name} --workdir {run.path}`, or pass --pretrained."
+        )
+    if saved.get("recipe") != recipe.name:
+        raise ValueError(
+            f"workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
+            f"{recipe.name!r}; pass the right --workdir."
+        )
+    config = config_lib.from_dict(recipe.Config, saved["config"])
+    weights = run.best_weights if run.best_weights.exists() else run.final_weights
+    if not weights.exists():
+        raise FileNotFoundError(
+            f"{run.best_weights} does not exist: the run in {str(run.path)!r} has not finished an "
+            "epoch yet; train it further (rerun the same train command) first."
+        )
+    model, splits = trainer.load_model(recipe, config, weights)
+    return model, splits.info, config
+
+
+def load_pretrained(recipe):
+    """(model, info, config) from `zoo.pretrained.load_pretrained(name)`."""
+    try:
+        from zoo import pretrained
+    except ModuleNotFoundError:
+        raise ValueError(
+            "--pretrained is not available yet (this checkout has no zoo/pretrained.py); "
+            f"train the recipe with `python -m zoo train {recipe.name}` and drop --pretrained."
+        ) from None
+    loaded = pretrained.load_pretrained(recipe.name)
+    # Accept (model, info, config), (model, splits) or a model with the default config.
+    if isinstance(loaded, tuple) and len(loaded) == 3:
+        return loaded
+    if isinstance(loaded, tuple) and len(loaded) == 2:
+        model, splits = loaded
+        config = recipe.Config()
+        return model, getattr(splits, "info", splits), config
+    config = recipe.Config()
+    return loaded, recipe.module.load_data(config).info, config
+
+
+def is_abc(info) -> bool:
+    """True when the model was trained on tunes in ABC notation."""
+    source = str(info.extras.get("source", "")) if info.extras else ""
+    return info.name.startswith("irish") or source.lower().endswith(".abc")
+
+
+def sample(hook, model, info, config, prompt, length, temperature, seed, num_samples=1):
+    """Runs the hook `num_samples` times (seeds seed, seed+1, ...).
+
+    Returns (texts, seconds spent generating, tokens generated).
+    """
+    texts = []
+    started = time.perf_counter()
+    for index in range(num_samples):
+        texts.append(hook(model, info, config, prompt, length, temperature, seed + index))
+    return texts, time.perf_counter() - started, num_samples * length
+
+
+def run_generate(args) -> int:
+    from zoo import music
+
+    recipe = registry.get_recipe(args.name)
+    hook = generation_hook(recipe)
+    check_request(args.length, args.temperature, args.num_tunes)
+    workdir = args.workdir or pathlib.Path("runs") / args.name
+    if args.pretrained:
+        model, info, config = load_pretrained(recipe)
+    else:
+        model, info, config = load_run(recipe, workdir)
+    abc = is_abc(info)
+    if args.num_tunes and not abc:
+        raise ValueError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")
+    prompt = args.prompt if args.prompt is not None else (ABC_PROMPT if abc else TEXT_PROMPT)
+    texts, seconds, tokens = sample(
+        hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
+    )
+    out = args.out or workdir / "generated"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    for text in texts:
+        print(text)
+        print()
+    rate = tokens / max(seconds, 1e-9)
+    print(f"{args.name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
+    result = {"recipe": args.name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
+              "length": args.length, "temperature": args.temperature, "seed": args.seed, "prompt": prompt}
+    if abc:
+        if args.num_tunes:
+            tunes = [(music.split_tunes(text) or [text])[0] for text in texts]
+        else:
+            tunes = music.split_tunes(texts[0])
+        summary = music.save_tunes(tunes, out)
+        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate")})
+        print(
+            f"{args.name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
+            f"(valid-song rate {summary['valid_song_rate']:.0%}); .abc/.mid/.wav files in {out}"
+        )
+    else:
+        print(f"{args.name}: text written to {out / 'generated.txt'}")
+    (out / "generation.json").write_text(json.dumps(result, indent=2) + "\n")
+    return 0
