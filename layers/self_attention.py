@@ -40,7 +40,9 @@ def _initializer_as_matrix(initializer, shape, matrix_shape):
 
     def initialize(shape_argument=None, dtype=None, **kwargs):
         matrix = initializer(matrix_shape, dtype=dtype)
-        return ops.reshape(matrix, shape)  # the stored rank-3 shape
+        # (d_model, heads * head_dim) -> (d_model, heads, head_dim), or
+        # (heads * value_dim, output_dim) -> (heads, value_dim, output_dim)
+        return ops.reshape(matrix, shape)
 
     return initialize
 
@@ -71,8 +73,9 @@ class SelfAttention(keras.layers.Layer):
     **Cached generation.** Generating token by token with the plain call
     recomputes keys and values of the whole window for every new token. With
     a key/value cache the layer instead computes them only for the new
-    tokens, writes them into fixed-size buffers at `cache_index`, and attends
-    over the positions `<= ` each new token's own. All shapes stay fixed, so
+    tokens, writes them into fixed-size buffers at `cache_index`, and lets
+    each new token attend to the positions up to its own. All shapes stay
+    fixed, so
     a `tf.function` around a one-token step traces once:
 
     ```python

@@ -155,6 +155,26 @@ def test_too_long_sequence_names_both_lengths(position):
         layer(_token_ids(time=MAX_LENGTH + 1), start_position=tf.constant(0))
 
 
+def test_fully_dynamic_length_is_checked_at_run_time_only():
+    signature = [tf.TensorSpec((None, None), tf.int32)]
+    learned = layers.PositionalEmbedding(VOCAB_SIZE, MAX_LENGTH, OUTPUT_DIM)
+    sinusoidal = layers.PositionalEmbedding(
+        VOCAB_SIZE, MAX_LENGTH, OUTPUT_DIM, position="sinusoidal"
+    )
+    embed_learned = tf.function(learned, input_signature=signature)
+    embed_sinusoidal = tf.function(sinusoidal, input_signature=signature)
+    token_ids = _token_ids(time=4).astype("int32")
+    np.testing.assert_allclose(
+        embed_learned(token_ids), learned(token_ids), atol=1e-6
+    )
+    too_long = _token_ids(time=MAX_LENGTH + 1).astype("int32")
+    # As documented: TensorFlow's slice error for a learned table ...
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        embed_learned(too_long)
+    # ... while sinusoids simply extend.
+    assert tuple(embed_sinusoidal(too_long).shape) == (2, MAX_LENGTH + 1, OUTPUT_DIM)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
