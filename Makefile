@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -35,6 +35,16 @@ train: $(STAMP)
 
 evaluate: $(STAMP)
 	$(PY) -m zoo evaluate $(MODEL) --workdir $(WORKDIR)
+
+# make compare MODEL=digits_mlp ARGS="optimizer=sgd,momentum,adam epochs=20"
+compare: $(STAMP)
+	$(PY) -m zoo compare $(MODEL) $(ARGS)
+
+# make tune MODEL=digits_mlp SEARCH=bayesian TRIALS=20 ARGS="epochs=20"
+SEARCH ?= random
+TRIALS ?= 10
+tune: $(STAMP)
+	$(PY) -m zoo tune $(MODEL) --search $(SEARCH) --trials $(TRIALS) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
