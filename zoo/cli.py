@@ -21,7 +21,7 @@ from zoo import trainer
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate")
+COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.attention_map")
 
 
 class UsageError(Exception):
