@@ -99,9 +99,19 @@ class RunDir:
         with self.metrics_path.open("a") as stream:
             stream.write(json.dumps(record) + "\n")
 
-    def truncate_metrics(self, last_step: int) -> None:
-        """Keeps the records up to `last_step`: a resumed run rewrites what follows."""
-        kept = [record for record in self.read_metrics() if record["step"] <= last_step]
+    def truncate_metrics(self, last_step: int, keep=None) -> None:
+        """Keeps the records that belong to a restored checkpoint; a resumed run rewrites the rest.
+
+        Args:
+            last_step: the restored step; records of later steps are dropped.
+            keep: how many records the checkpoint says were written (None: unknown,
+                keep every record up to `last_step`).
+        """
+        if not self.metrics_path.exists():
+            return
+        kept = [record for record in self.read_metrics() if record.get("step", 0) <= last_step]
+        if keep is not None:
+            kept = kept[:keep]
         write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
 

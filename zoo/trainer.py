@@ -13,8 +13,11 @@ the same way for all of them:
 - Evaluation on the validation split every epoch, early stopping on the
   validation loss that restores the best weights, a progress bar.
 - Checkpoints (`tf.train.Checkpoint` + `CheckpointManager`) of the model, the
-  optimizer, the step, the epoch and the early-stopping state. Rerunning the same
-  command resumes from the latest good one.
+  optimizer (slots, iteration count), the step (which is also the position in
+  the data), the epoch, the random state of every dropout-like layer, the
+  early-stopping state, the epoch's running sums and how many metrics.jsonl
+  records belong to it. Rerunning the same command resumes from the latest
+  readable one, bit-identically on CPU (see docs/reproducibility.md).
 - Output in the run directory: config.json, metrics.jsonl, tensorboard/,
   curves.png, final.weights.h5 and best.weights.h5 (see zoo/rundir.py).
 
@@ -27,6 +30,8 @@ import dataclasses
 import math
 import os
 import pathlib
+import signal
+import sys
 import time
 
 import keras
@@ -39,6 +44,29 @@ from zoo import plots
 from zoo import rundir
 
 EVAL_BATCH_SIZE = 256
+
+# Test hook, used only by tests/test_resume.py: ZOO_TEST_KILL_AT="step:N" (after
+# optimizer step N), "eval:N" (inside this process's N-th end-of-epoch
+# evaluation, after the train record is written) or "save:N" (inside this
+# process's N-th checkpoint save, after the checkpoint's files are written and
+# before the checkpoint list names them) makes the trainer SIGKILL its own
+# process there. Unset, it costs one integer comparison per step.
+KILL_AT_VARIABLE = "ZOO_TEST_KILL_AT"
+
+
+def _parse_kill_at(text: str) -> dict:
+    """{"step"|"eval"|"save": N} from the test hook's variable; {} when unset."""
+    if not text:
+        return {}
+    kind, _, number = text.partition(":")
+    if kind not in ("step", "eval", "save") or not number.isdigit():
+        raise ValueError(f"{KILL_AT_VARIABLE}={text!r}: use step:N, eval:N or save:N (a test hook).")
+    return {kind: int(number)}
+
+
+def _kill_self() -> None:
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclasses.dataclass
@@ -77,6 +105,12 @@ def per_example(values) -> tf.Tensor:
     if values.shape.rank > 1:
         values = tf.reduce_mean(values, axis=list(range(1, values.shape.rank)))
     return values
+
+
+def random_states(model: keras.Model) -> list:
+    """The model's variables that are not weights: its layers' RNG (SeedGenerator) states."""
+    weights = {id(variable) for variable in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]
 
 
 def build_model(recipe, config, info, sample_features) -> keras.Model:
@@ -144,6 +178,9 @@ class Trainer:
         self.run = rundir.RunDir(workdir)
         self.strategy = strategy or default_strategy()
         self.verbose = verbose
+        self._kill_at = _parse_kill_at(os.environ.get(KILL_AT_VARIABLE, ""))
+        self._kill_step = self._kill_at.get("step", -1)
+        self._events = {"eval": 0, "save": 0}
 
     # ---------------------------------------------------------------- set-up
 
@@ -202,6 +239,9 @@ class Trainer:
             self.best_epoch = counter()
             self.bad_epochs = counter()
             self.nonfinite_steps = counter()
+            # metrics.jsonl records written when the checkpoint was taken; -1 in
+            # checkpoints written before this counter existed.
+            self.records = counter(value=-1)
             # Running sums of the current epoch's train loss and metrics.
             names = ["count", "loss", *self.recipe.module.METRICS, "grad_norm", "clipped_grad_norm"]
             self.epoch_sums = {name: counter(tf.float64, 0.0) for name in names}
@@ -216,6 +256,11 @@ class Trainer:
             bad_epochs=self.bad_epochs,
             nonfinite_steps=self.nonfinite_steps,
             epoch_sums=self.epoch_sums,
+            records=self.records,
+            # Keras tracks a layer's SeedGenerator (dropout's RNG) as a model
+            # variable but not as a tf.train.Checkpoint dependency, so its state
+            # is listed here: without it a resumed run draws other dropout masks.
+            random_states=random_states(self.model),
         )
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, str(self.run.checkpoints), max_to_keep=3, step_counter=self.step
@@ -224,17 +269,30 @@ class Trainer:
         self._train_step = None
 
     def _restore(self) -> int:
-        """Restores the newest readable checkpoint; returns its step (0 if none)."""
+        """Restores the newest readable checkpoint; returns its step (0 if none).
+
+        An unreadable checkpoint (cut short, corrupted) is reported and skipped
+        for the one before it; its files are left where they are. When there are
+        checkpoints but none can be read, the run is refused rather than
+        restarted over them.
+        """
+        unreadable = []
         for path in reversed(self.manager.checkpoints):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except (tf.errors.OpError, ValueError, AssertionError) as error:
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                self._say(f"Checkpoint {path} is unreadable ({first_line}); trying an older one.")
+                self._warn(f"warning: checkpoint {path} is unreadable ({first_line}); trying an older one.")
+                unreadable.append(path)
                 continue
+            if unreadable:
+                self._warn(f"warning: resuming from {path}, the newest readable checkpoint.")
             return int(self.step.numpy())
-        if self.manager.checkpoints:
-            self._say("No readable checkpoint; starting from scratch.")
+        if unreadable:
+            raise ValueError(
+                f"None of the {len(unreadable)} checkpoints in {str(self.run.checkpoints)!r} can be read "
+                f"(newest: {unreadable[0]}); nothing was changed. Move the workdir aside or pass another --workdir."
+            )
         return 0
 
     # ----------------------------------------------------------------- steps
@@ -362,11 +420,17 @@ class Trainer:
             self._setup()
             resumed_from = self._restore()
             self.run.write_config(self.recipe.name, config_lib.to_dict(self.config))
+            # metrics.jsonl keeps exactly the records that belong to the restored
+            # checkpoint: later ones (from a run killed after writing them) are
+            # written again, identically, by the resumed run.
             if resumed_from:
                 self._say(f"Resuming {self.recipe.name} from step {resumed_from} in {self.run.path}.")
-                self.run.truncate_metrics(resumed_from)
-            elif self.run.metrics_path.exists():
-                self.run.metrics_path.unlink()  # Left by a run killed before its first checkpoint.
+                records = int(self.records.numpy())
+                self.run.truncate_metrics(resumed_from, keep=records if records >= 0 else None)
+            else:
+                self.run.truncate_metrics(0, keep=0)  # Left by a run killed before its first checkpoint.
+            if int(self.records.numpy()) < 0:
+                self.records.assign(len(self.run.read_metrics()))
             self._loop(started)
             return self._finish(started, resumed_from)
         finally:
@@ -377,6 +441,8 @@ class Trainer:
         writer = tf.summary.create_file_writer(str(self.run.tensorboard / "train"))
         log_every = max(1, self.steps_per_epoch // 20)
         while int(self.epoch.numpy()) < config.epochs and int(self.step.numpy()) < self.total_steps:
+            if config.patience and int(self.bad_epochs.numpy()) >= config.patience:
+                break  # Resumed from the checkpoint of an early stop.
             epoch = int(self.epoch.numpy())
             done_in_epoch = int(self.step.numpy()) - epoch * self.steps_per_epoch
             if done_in_epoch == 0:
@@ -392,6 +458,8 @@ class Trainer:
             for batch in batches:
                 outputs = self._train_step(batch)
                 step = int(self.step.numpy())
+                if step == self._kill_step:
+                    _kill_self()  # Test hook; see KILL_AT_VARIABLE.
                 if not bool(outputs["finite"]):
                     self._on_nonfinite(step)
                 if step % log_every == 0:
@@ -402,7 +470,7 @@ class Trainer:
                             tf.summary.scalar(name, value)
                         tf.summary.scalar("learning_rate", self._current_learning_rate())
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
-                    self.manager.save(checkpoint_number=step)
+                    self._save_checkpoint(step)
                 if step >= self.total_steps:
                     break
             epoch_finished = int(self.step.numpy()) - epoch * self.steps_per_epoch >= self.steps_per_epoch
@@ -410,6 +478,18 @@ class Trainer:
             if stop:
                 break
         writer.flush()
+
+    def _save_checkpoint(self, step: int) -> None:
+        """Saves checkpoint `step`. TensorFlow writes its files under temporary
+        names and renames them, and the manager then rewrites its list of
+        checkpoints atomically: a kill at any point leaves the previous
+        checkpoints listed and readable."""
+        self._events["save"] += 1
+        if self._events["save"] == self._kill_at.get("save"):
+            # Test hook: the files of checkpoint `step` exist, the list does not name them.
+            self.checkpoint.write(os.path.join(self.manager.directory, f"ckpt-{step}"))
+            _kill_self()
+        self.manager.save(checkpoint_number=step)
 
     def _current_learning_rate(self) -> float:
         rate = self.optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
@@ -434,12 +514,17 @@ class Trainer:
         train_record = {name: sums[name] / count for name in ["loss", *self.recipe.module.METRICS]}
         train_record["grad_norm"] = sums["grad_norm"] / steps_done
         train_record["clipped_grad_norm"] = sums["clipped_grad_norm"] / steps_done
+        train_record["nonfinite_steps"] = int(self.nonfinite_steps.numpy())  # So far, in the whole run.
         validation_record = self.evaluator(self.splits.validation)
         if finished:
             self.epoch.assign_add(1)
         stamp = {"step": step, "epoch": epoch + 1, "wall_time": round(time.perf_counter() - started, 3)}
         self.run.append_metrics({**stamp, "split": "train", **train_record})
+        self._events["eval"] += 1
+        if self._events["eval"] == self._kill_at.get("eval"):
+            _kill_self()  # Test hook; see KILL_AT_VARIABLE.
         self.run.append_metrics({**stamp, "split": "validation", **validation_record})
+        self.records.assign_add(2)
         with tf.summary.create_file_writer(str(self.run.tensorboard / "validation")).as_default(step=step):
             for name, value in validation_record.items():
                 tf.summary.scalar(f"epoch_{name}", value)
@@ -458,7 +543,7 @@ class Trainer:
                     f"{self.config.patience} epochs (best epoch {int(self.best_epoch.numpy())})."
                 )
                 stop = True
-        self.manager.save(checkpoint_number=step)
+        self._save_checkpoint(step)
         self._say(
             f"epoch {epoch + 1}/{self.config.epochs} step {step}: "
             + " ".join(f"train_{k}={v:.4g}" for k, v in train_record.items() if "norm" not in k)
@@ -497,6 +582,11 @@ class Trainer:
     def _say(self, message: str) -> None:
         if self.verbose:
             print(message, flush=True)
+
+    @staticmethod
+    def _warn(message: str) -> None:
+        """Something the user must see even with --quiet (on stderr)."""
+        print(message, file=sys.stderr, flush=True)
 
 
 def _save_weights(model: keras.Model, path: pathlib.Path) -> None:
