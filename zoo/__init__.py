@@ -21,6 +21,7 @@ _EXPORTS = {
     "train": "zoo.trainer",
     "evaluate": "zoo.trainer",
     "load_model": "zoo.trainer",
+    "load_pretrained": "zoo.pretrained",
 }
 
 __all__ = sorted([*_EXPORTS, "make_config"])

@@ -21,7 +21,7 @@ from zoo import trainer
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.attention_map")
+COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export")
 
 
 class UsageError(Exception):
@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
     evaluation.add_argument("--split", default="test", choices=("train", "validation", "test"))
     evaluation.add_argument("--weights", default="best", choices=("best", "final"))
+    evaluation.add_argument("--pretrained", action="store_true", help="the shipped checkpoint instead of a run")
     evaluation.set_defaults(run=run_evaluate)
 
     for module_name in COMMAND_MODULES:
@@ -108,6 +109,12 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     recipe = registry.get_recipe(args.name)
+    if args.pretrained:
+        from zoo import pretrained
+
+        metrics = pretrained.evaluate_pretrained(recipe.name, split=args.split)
+        print(json.dumps({"recipe": args.name, "split": args.split, "weights": "pretrained", **metrics}))
+        return 0
     workdir = args.workdir or default_workdir(args.name)
     metrics = trainer.evaluate(recipe, workdir, split=args.split, weights=args.weights)
     print(json.dumps({"recipe": args.name, "split": args.split, "weights": args.weights, **metrics}))

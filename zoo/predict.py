@@ -1,0 +1,264 @@
+"""`python -m zoo predict NAME --pretrained [--input FILE]`: one prediction from a classifier.
+
+    python -m zoo predict digits_mlp --pretrained --input digit.png
+    echo "0,0,5,13,9,1,0,0, ..." | python -m zoo predict digits_mlp --pretrained
+    python -m zoo predict binary_mlp --pretrained --input row.csv
+    python -m zoo predict sentiment_lstm --pretrained --input tune.abc
+    python -m zoo predict digits_mlp --workdir runs/digits_mlp --input digit.csv
+
+Input (a file, or stdin when --input is left out or is `-`), read by what the
+model was trained on (its dataset info), so a new recipe on one of these
+datasets needs no code here:
+
+- 8x8 digits (info.extras["image_shape"]): a PNG, resized to 8x8 grayscale by
+  area averaging (the share of ink in each cell, as scikit-learn built the
+  digits), inverted when its background is light (the dataset stores ink as
+  high values), scaled to 0..1; or 64 numbers (CSV, any line layout) on the
+  dataset's 0..1 scale, or scikit-learn's raw 0..16 counts (read as such when
+  any value is above 1; divided by info.extras["pixel_max"]).
+- Feature rows (tabular and 2-D data): the numbers in their original units
+  (the recipe's standardization, info.extras["feature_mean"/"feature_std"], is
+  applied here). One example per input, or one per line when every line has a
+  full row.
+- Tunes (a tune-type vocabulary: "<pad>", "<unk>", ...): the ABC text of one
+  tune, encoded with `datasets.irish.encode_tune` like the training data.
+
+It prints the class and its probability (softmax over the classes, or the
+sigmoid of a single logit), or for regression the value in the target's
+original units. A recipe may define `predict(model, info, config, data: bytes)
+-> list of lines` to read its own input instead. Bad input (a wrong number of
+values, something not a number, an unreadable PNG, empty input) ends in one
+line on stderr and exit code 2.
+"""
+
+import math
+import pathlib
+import re
+import sys
+
+import numpy as np
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_NUMBER_SPLIT = re.compile(r"[,;\s]+")
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser("predict", help="predict one input (CSV, PNG or a tune) with a classifier")
+    parser.add_argument("name")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--pretrained", action="store_true", help="use the shipped checkpoint")
+    source.add_argument("--workdir", type=pathlib.Path, help="use a run's best weights (default runs/NAME)")
+    parser.add_argument("--input", help="a file (CSV, PNG or ABC); stdin when left out or '-'")
+    parser.set_defaults(run=run_predict)
+
+
+def run_predict(args) -> int:
+    data = read_input(args.input)
+    model, info, config, recipe = load(args.name, args.pretrained, args.workdir)
+    for line in predict(recipe, model, info, config, data):
+        print(line)
+    return 0
+
+
+def read_input(path) -> bytes:
+    """The bytes of `path` (or stdin for None / '-'); empty input is a ValueError."""
+    if path in (None, "-"):
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        where = "stdin"
+    else:
+        file = pathlib.Path(path)
+        if not file.is_file():
+            raise FileNotFoundError(f"--input {path!r} does not exist (or is not a file); pass a CSV, PNG or ABC file.")
+        data = file.read_bytes()
+        where = repr(str(path))
+    if not data.strip():
+        raise ValueError(f"The input ({where}) is empty; pass a file with --input or pipe the values into stdin.")
+    return data
+
+
+def load(name, use_pretrained: bool, workdir=None):
+    """(model, info, config, recipe) of a classifier or regressor: shipped, or a run's."""
+    from zoo import registry
+
+    recipe = registry.get_recipe(name)
+    if recipe.task not in ("classification", "binary", "regression"):
+        raise ValueError(
+            f"{name} is a {recipe.task} recipe; predict handles classifiers and regressors; "
+            f"use `python -m zoo generate {name}` for a language model."
+        )
+    return load_any(recipe, use_pretrained, workdir)
+
+
+def load_any(recipe, use_pretrained: bool, workdir=None):
+    """(model, info, config, recipe) for any recipe: shipped, or a run's best weights."""
+    from zoo import config as config_lib
+    from zoo import rundir, trainer
+
+    name = recipe.name
+    if use_pretrained:
+        from zoo import pretrained
+
+        loaded = pretrained.load(name)
+        return loaded.model, loaded.info, loaded.config, recipe
+    run = rundir.RunDir(workdir or pathlib.Path("runs") / name)
+    saved = run.read_config()
+    if saved is None:
+        raise FileNotFoundError(
+            f"No run in {str(run.path)!r}; pass --pretrained for the shipped weights, or train "
+            f"with `python -m zoo train {name}`."
+        )
+    if saved.get("recipe") != recipe.name:
+        raise ValueError(f"Workdir {str(run.path)!r} holds recipe {saved.get('recipe')!r}, not {recipe.name!r}.")
+    if not run.best_weights.exists():
+        raise FileNotFoundError(f"{run.best_weights} does not exist; the run has not finished an epoch yet.")
+    config = config_lib.from_dict(recipe.Config, saved["config"])
+    model, splits = trainer.load_model(recipe, config, run.best_weights)
+    return model, splits.info, config, recipe
+
+
+def predict(recipe, model, info, config, data: bytes) -> list:
+    """Lines describing the model's prediction(s) for the raw input `data`."""
+    hook = recipe.hook("predict")
+    if hook is not None:
+        return list(hook(model, info, config, data))
+    features = parse_features(info, data)
+    outputs = np.asarray(model(features, training=False), dtype=np.float64)  # (examples, outputs)
+    return [describe(recipe, info, row) for row in outputs.reshape(len(features), -1)]
+
+
+def parse_features(info, data: bytes) -> np.ndarray:
+    """Turns raw input into a batch of model inputs for a dataset like `info`."""
+    if is_tune_vocabulary(info.vocabulary):
+        return _parse_tune(info, data)
+    if info.vocabulary:
+        raise ValueError(f"predict does not know how to read input for dataset {info.name!r}; the recipe needs a `predict` hook.")
+    size = int(np.prod(info.input_shape))
+    if data.startswith(PNG_MAGIC):
+        if "image_shape" not in info.extras:
+            raise ValueError(
+                f"The input is a PNG, but {info.name!r} takes rows of {size} numbers; pass them as CSV."
+            )
+        return _parse_png(info, data)
+    rows = _parse_numbers(data, size, info)
+    if "image_shape" in info.extras:
+        rows = _scale_pixels(info, rows)
+    elif "feature_mean" in info.extras:
+        mean = np.asarray(info.extras["feature_mean"], dtype=np.float64)
+        std = np.asarray(info.extras["feature_std"], dtype=np.float64)
+        rows = (rows - mean) / std
+    return rows.reshape((len(rows), *info.input_shape)).astype(np.float32)
+
+
+def is_tune_vocabulary(vocabulary) -> bool:
+    return len(vocabulary) > 2 and vocabulary[0] == "<pad>" and vocabulary[1] == "<unk>"
+
+
+def _text(data: bytes, what: str) -> str:
+    if b"\x00" in data:
+        raise ValueError(f"The input is binary, not {what}; pass {what}.")
+    try:
+        return data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"The input is not UTF-8 text (byte {error.start}); pass {what}.") from None
+
+
+def _parse_tune(info, data: bytes) -> np.ndarray:
+    from datasets import irish
+
+    text = _text(data, "the ABC text of a tune")
+    max_length = int(info.extras.get("max_length", info.input_shape[0] if info.input_shape and info.input_shape[0] else 384))
+    ids = irish.encode_tune(text, info.vocabulary, max_length, keep_key=bool(info.extras.get("keep_key", True)))
+    if not ids.any():
+        raise ValueError("The tune has no notes once its header lines (X:, T:, M:, ...) are removed; pass the whole tune.")
+    return ids[None, :]  # (1, max_length)
+
+
+def _parse_numbers(data: bytes, size: int, info) -> np.ndarray:
+    """(examples, size) float64: all numbers as one example, or one full row per line."""
+    text = _text(data, f"{size} comma-separated numbers")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    rows = [[part for part in _NUMBER_SPLIT.split(line) if part] for line in lines]
+    tokens = [token for row in rows for token in row]
+    if len(tokens) == size:
+        groups = [tokens]
+    elif rows and all(len(row) == size for row in rows):
+        groups = rows
+    else:
+        counts = sorted({len(row) for row in rows})
+        raise ValueError(
+            f"Expected {size} numbers for {info.name!r} (one example, or {size} per line), got "
+            f"{len(tokens)} in {len(rows)} line(s) of {'/'.join(map(str, counts)) or 0}; pass exactly {size} values."
+        )
+    values = []
+    for group in groups:
+        row = []
+        for token in group:
+            try:
+                value = float(token)
+            except ValueError:
+                raise ValueError(f"{token[:30]!r} is not a number; pass {size} numbers separated by commas.") from None
+            if not math.isfinite(value):
+                raise ValueError(f"{token!r} is not a finite number; pass {size} finite numbers.")
+            row.append(value)
+        values.append(row)
+    return np.asarray(values, dtype=np.float64)
+
+
+def _scale_pixels(info, rows: np.ndarray) -> np.ndarray:
+    """Pixel values on the dataset's 0..1 scale (raw 0..pixel_max counts are divided)."""
+    pixel_max = float(info.extras.get("pixel_max", 1.0))
+    if rows.min() < 0 or rows.max() > pixel_max:
+        raise ValueError(
+            f"Pixel values must lie in 0..1 (the dataset's scale) or 0..{pixel_max:g} (raw counts); "
+            f"got {rows.min():g}..{rows.max():g}."
+        )
+    scaled = rows.copy()
+    for index, row in enumerate(rows):
+        if row.max() > 1.0:
+            scaled[index] = row / pixel_max
+    return scaled
+
+
+def _parse_png(info, data: bytes) -> np.ndarray:
+    import tensorflow as tf
+
+    height, width = info.extras["image_shape"]
+    try:
+        image = tf.io.decode_png(data, channels=1)  # (h, w, 1) uint8
+    except (tf.errors.InvalidArgumentError, tf.errors.OpError):
+        raise ValueError("The PNG cannot be decoded (damaged or not a PNG); pass a valid PNG or 64 CSV values.") from None
+    pixels = tf.cast(image, tf.float32) / 255.0  # (h, w, 1), 0..1
+    if float(tf.reduce_mean(_border(pixels))) > 0.5:
+        pixels = 1.0 - pixels  # Dark ink on light paper: the dataset stores ink as high values.
+    small = tf.image.resize(pixels, (height, width), method="area")  # (8, 8, 1): ink share per cell
+    return np.asarray(small, dtype=np.float32).reshape(1, -1)  # (1, 64)
+
+
+def _border(pixels):
+    import tensorflow as tf
+
+    return tf.concat(
+        [tf.reshape(pixels[0], [-1]), tf.reshape(pixels[-1], [-1]), tf.reshape(pixels[:, 0], [-1]), tf.reshape(pixels[:, -1], [-1])],
+        axis=0,
+    )
+
+
+def describe(recipe, info, outputs: np.ndarray) -> str:
+    """One line: the class and its probability, or the regression value."""
+    if recipe.task == "regression" or not info.num_classes:
+        value = float(outputs[0])
+        extras = info.extras
+        if extras.get("target_standardized"):
+            value = value * float(extras["target_std"]) + float(extras["target_mean"])
+        return f"prediction {value:.4g}"
+    names = list(info.class_names) or [str(i) for i in range(info.num_classes)]
+    if outputs.shape[-1] == 1:
+        probability = 1.0 / (1.0 + math.exp(-float(outputs[0])))  # P(class 1)
+        index = int(probability > 0.5)
+        confidence = probability if index else 1.0 - probability
+    else:
+        shifted = np.exp(outputs - outputs.max())
+        probabilities = shifted / shifted.sum()
+        index = int(np.argmax(probabilities))
+        confidence = float(probabilities[index])
+    return f"class {names[index]} (probability {confidence:.4f})"
