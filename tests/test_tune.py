@@ -1,0 +1,165 @@
+"""`python -m zoo tune` at toy scale: our trainer runs the trials, results, resuming, errors."""
+
+import json
+import re
+import types
+
+import keras
+import pytest
+
+from zoo import cli
+from zoo import config as config_lib
+from zoo import registry
+from zoo import trainer
+from zoo import tune
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Small enough for a few seconds a trial; every trial is cut at 2 steps.
+FIXED = ["max_steps=2", "epochs=1"]
+
+
+@pytest.fixture
+def train_calls(monkeypatch):
+    """Counts zoo.trainer.train calls and forbids model.fit: trials must use our trainer."""
+    calls = []
+    real_train = trainer.train
+
+    def counting_train(recipe, config, workdir, *args, **kwargs):
+        calls.append(config)
+        return real_train(recipe, config, workdir, *args, **kwargs)
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a trial called model.fit instead of zoo.trainer.train")
+
+    monkeypatch.setattr(trainer, "train", counting_train)
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    return calls
+
+
+def run_tune(tmp_path, *extra):
+    # Options before and key=value overrides after them, as the docs write it.
+    return cli.main(["tune", "digits_mlp", "--workdir", str(tmp_path), "--quiet", *extra, *FIXED])
+
+
+def test_random_search_trains_each_trial_with_our_trainer_and_resumes(tmp_path, capsys, train_calls):
+    assert run_tune(tmp_path, "--search", "random", "--trials", "2") == 0
+    output = capsys.readouterr().out
+    assert len(train_calls) == 2
+    space = registry.get_recipe("digits_mlp").module.SEARCH_SPACE
+    for config in train_calls:
+        assert config.max_steps == 2 and config.epochs == 1
+        assert space["hidden_units"][1] <= config.hidden_units <= space["hidden_units"][2]
+        assert config.batch_size in space["batch_size"][1]
+    assert train_calls[0] != train_calls[1], "two random trials proposed the same values"
+
+    results = json.loads((tmp_path / "random" / "results.json").read_text())
+    assert [trial["status"] for trial in results["trials"]] == ["ok", "ok"]
+    assert results["completed"] == 2
+    losses = [trial["metrics"]["val_loss"] for trial in results["trials"]]
+    assert results["best_metrics"]["val_loss"] == min(losses)
+    assert results["trials"][1]["best_so_far"] == min(losses)
+    assert results["trials_to_best_val_accuracy"] in (1, 2)
+    for trial in results["trials"]:
+        run = tmp_path / "random" / f"trial_{trial['trial_id']}" / "run"
+        saved = json.loads((run / "config.json").read_text())["config"]
+        assert {key: saved[key] for key in trial["values"]} == trial["values"]
+        assert (run / "metrics.jsonl").exists()
+    assert (tmp_path / "search_progress.png").read_bytes()[:8] == PNG_SIGNATURE
+
+    # The printed table has one row per trial, and the printed command trains the best trial.
+    rows = [line for line in output.splitlines() if re.match(r"\| \d+ ", line)]
+    assert len(rows) == 2
+    command = re.search(r'train it: make train MODEL=digits_mlp ARGS="([^"]*)"', output)
+    assert command is not None
+    recipe = registry.get_recipe("digits_mlp")
+    best_config = config_lib.make_config(recipe.Config, command.group(1).split())
+    best_index = [t["trial_id"] for t in results["trials"]].index(results["best_trial"])
+    assert best_config == train_calls[best_index]
+
+    # Rerunning the finished search trains nothing and reports the same best trial.
+    assert run_tune(tmp_path, "--search", "random", "--trials", "2") == 0
+    assert len(train_calls) == 2
+    assert command.group(0) in capsys.readouterr().out
+
+    # A larger --trials extends it by the missing trials only.
+    assert run_tune(tmp_path, "--search", "random", "--trials", "3") == 0
+    assert len(train_calls) == 3
+    results = json.loads((tmp_path / "random" / "results.json").read_text())
+    assert len(results["trials"]) == 3
+
+    # Other fixed settings in the same directory are refused, not mixed in.
+    assert cli.main(["tune", "digits_mlp", "--workdir", str(tmp_path), "--trials", "3", "max_steps=5"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert len(train_calls) == 3
+
+
+def test_bayesian_search_and_a_diverged_trial(tmp_path, capsys, monkeypatch, train_calls):
+    counting_train = trainer.train
+
+    def first_trial_diverges(recipe, config, workdir, *args, **kwargs):
+        if not train_calls:
+            train_calls.append(config)
+            raise FloatingPointError("Non-finite loss or gradient at step 1; stopped without applying it.")
+        return counting_train(recipe, config, workdir, *args, **kwargs)
+
+    monkeypatch.setattr(trainer, "train", first_trial_diverges)
+    assert run_tune(tmp_path, "--search", "bayesian", "--trials", "3", "--initial-points", "1") == 0
+    assert len(train_calls) == 3
+    results = json.loads((tmp_path / "bayesian" / "results.json").read_text())
+    assert [trial["status"] for trial in results["trials"]] == ["diverged", "ok", "ok"]
+    assert results["completed"] == 2
+    assert results["best_trial"] != results["trials"][0]["trial_id"]
+    assert "diverged" in capsys.readouterr().out
+
+
+def test_grid_search_steps_leave_three_points_per_range():
+    import keras_tuner
+
+    hyperparameters = keras_tuner.HyperParameters()
+    tune.declare(hyperparameters, {"a": ("log", 1e-4, 1e-2), "b": ("int", 32, 256), "c": ("float", 0.0, 0.5)}, grid=True)
+    by_name = {hp.name: hp for hp in hyperparameters.space}
+    assert by_name["a"].step == pytest.approx(10.0) and by_name["a"].sampling == "log"
+    assert by_name["b"].step == 112
+    assert by_name["c"].step == pytest.approx(0.25)
+    plain = keras_tuner.HyperParameters()
+    tune.declare(plain, {"a": ("log", 1e-4, 1e-2), "b": ("int", 32, 256)}, grid=False)
+    assert {hp.name: hp.step for hp in plain.space} == {"a": None, "b": 1}
+
+
+@pytest.mark.parametrize(
+    "space, expected",
+    [
+        ({"nope": ("int", 1, 2)}, "names no Config key"),
+        ({"depth": ("ints", 1, 2)}, "must be a tuple starting with"),
+        ({"depth": ("int", 3, 1)}, "low < high"),
+        ({"learning_rate": ("log", 0.0, 1.0)}, "low > 0"),
+        ({"depth": ("int", 1.0, 3)}, "integer ends"),
+        ({"batch_size": ("choice", ())}, '("choice", (value, ...))'),
+        ({}, "declares no SEARCH_SPACE"),
+    ],
+)
+def test_a_malformed_search_space_is_a_clear_error(space, expected):
+    digits = registry.get_recipe("digits_mlp")
+    fake = registry.Recipe(name="fake", module=types.SimpleNamespace(Config=digits.Config, SEARCH_SPACE=space))
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        tune.search_space(fake)
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        (["perceptron_gates", "--trials", "2"], "declares no SEARCH_SPACE"),
+        (["digits_mlp", "--search", "annealing"], "invalid choice: 'annealing'"),
+        (["digits_mlp", "--trials", "0"], "at least 1 trial"),
+        (["digits_mlp", "--trials", "2", "dropout=0.1"], "dropout is searched"),
+        (["digits_mlp", "--trials", "2", "epochs=many"], "epochs='many' is not an int"),
+        (["digits_mlp", "--trials", "2", "no_such_key=1"], "Unknown key 'no_such_key'"),
+        (["digits_mlp", "--trials", "2", "--initial-points", "0"], "--initial-points 0"),
+    ],
+)
+def test_mistakes_exit_2_with_one_line_and_train_nothing(arguments, expected, tmp_path, capsys, train_calls):
+    assert cli.main(["tune", *arguments, "--workdir", str(tmp_path / "search")]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert expected in lines[0]
+    assert train_calls == []
