@@ -1,0 +1,118 @@
+"""music_rnn vs music_lstm vs music_transformer: training and generation speed, in one run.
+
+    .venv/bin/python benchmarks/music_models.py [--workdir-root runs/cmp] [--rounds 3]
+
+Prints one table. Every model uses its recipe's default config on the Irish
+tunes. The measurements are interleaved (round 1 of every model, then round 2,
+...) and the median round is reported, so on a shared machine all models see
+the same load:
+
+- train steps/s: a plain tf.function step (forward, the recipe's loss,
+  gradients, Adam) on real batches of the recipe's batch size, after warm-up.
+- generate tokens/s: the recipe's `generate` hook (600 tokens after "X:",
+  temperature 0.8), after a warm-up call that traces it. For the transformer
+  also `generate_naive`, which recomputes the whole context for every token
+  instead of reading the key/value cache.
+
+Weights come from WORKDIR_ROOT/NAME/best.weights.h5 when that exists (speed
+does not depend on them; the parameter count is printed either way).
+"""
+
+import argparse
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from recipes import _transformer  # noqa: E402
+from zoo import registry  # noqa: E402
+
+NAMES = ("music_rnn", "music_lstm", "music_transformer")
+TRAIN_STEPS = 10
+GENERATE_LENGTH = 600
+NAIVE_LENGTH = 150
+
+
+def setup(name, workdir_root):
+    recipe = registry.get_recipe(name)
+    config = recipe.Config()
+    splits = recipe.module.load_data(config)
+    model = recipe.module.build_model(config, splits.info)
+    batches = splits.train.batch(config.batch_size, drop_remainder=True).take(TRAIN_STEPS).cache()
+    model(next(iter(batches))[0])
+    weights = pathlib.Path(workdir_root) / name / "best.weights.h5"
+    if weights.exists():
+        model.load_weights(weights)
+    optimizer = keras.optimizers.Adam(1e-4)
+
+    @tf.function
+    def train_step(features, targets):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(recipe.module.loss(targets, model(features, training=True)))
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(gradients, model.trainable_variables)
+        return loss
+
+    return {"recipe": recipe, "config": config, "info": splits.info, "model": model,
+            "batches": list(batches), "train_step": train_step, "weights": weights.exists()}
+
+
+def time_training(entry) -> float:
+    started = time.perf_counter()
+    for features, targets in entry["batches"]:
+        loss = entry["train_step"](features, targets)
+    float(loss)
+    return len(entry["batches"]) / (time.perf_counter() - started)
+
+
+def time_generation(entry, naive=False) -> float:
+    if naive:
+        length = NAIVE_LENGTH
+        started = time.perf_counter()
+        _transformer.generate_naive(entry["model"], entry["info"].vocabulary, "X:", length, 0.8, 0)
+    else:
+        length = GENERATE_LENGTH
+        started = time.perf_counter()
+        entry["recipe"].module.generate(entry["model"], entry["info"], entry["config"], "X:", length, 0.8, 0)
+    return length / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir-root", default="runs/cmp")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    entries = {name: setup(name, args.workdir_root) for name in NAMES}
+    # Warm-up: trace every train step and sampler once.
+    for entry in entries.values():
+        time_training(entry)
+        time_generation(entry)
+    time_generation(entries["music_transformer"], naive=True)
+    results = {name: {"train": [], "generate": [], "naive": []} for name in NAMES}
+    for _ in range(args.rounds):
+        for name, entry in entries.items():
+            results[name]["train"].append(time_training(entry))
+            results[name]["generate"].append(time_generation(entry))
+            if name == "music_transformer":
+                results[name]["naive"].append(time_generation(entry, naive=True))
+    print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.1f}; median of {args.rounds} interleaved rounds")
+    print("| model | parameters | train steps/s (batch 64 x 100) | generate tokens/s (cached) | generate tokens/s (recompute context) |")
+    print("|---|---|---|---|---|")
+    for name, entry in entries.items():
+        naive = results[name]["naive"]
+        print(
+            f"| {name} | {entry['model'].count_params():,} | {statistics.median(results[name]['train']):.2f} | "
+            f"{statistics.median(results[name]['generate']):.0f} | "
+            f"{f'{statistics.median(naive):.0f}' if naive else 'n/a (a state, no context)'} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
