@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -45,6 +45,10 @@ SEARCH ?= random
 TRIALS ?= 10
 tune: $(STAMP)
 	$(PY) -m zoo tune $(MODEL) --search $(SEARCH) --trials $(TRIALS) $(ARGS)
+
+# make attention MODEL=music_transformer ARGS='--text "X:1\nK:D\n|:dAFA dAFA|" --block 1'
+attention: $(STAMP)
+	$(PY) -m zoo attention $(MODEL) --workdir $(WORKDIR) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
