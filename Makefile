@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -35,6 +35,21 @@ train: $(STAMP)
 
 evaluate: $(STAMP)
 	$(PY) -m zoo evaluate $(MODEL) --workdir $(WORKDIR)
+
+# Shipped checkpoints (pretrained/): predict one input, export for serving, reship.
+# make predict MODEL=digits_mlp INPUT=digit.png     (INPUT=- reads stdin)
+# make export MODEL=digits_mlp FORMAT=tflite        (writes exports/MODEL/)
+# make ship MODEL=digits_mlp                        (3 seeds, best weights + model card)
+INPUT ?= -
+FORMAT ?= savedmodel
+predict: $(STAMP)
+	$(PY) -m zoo predict $(MODEL) --pretrained --input $(INPUT)
+
+export: $(STAMP)
+	$(PY) -m zoo export $(MODEL) --pretrained --format $(FORMAT) $(ARGS)
+
+ship: $(STAMP)
+	$(PY) -m zoo ship $(MODEL) $(ARGS)
 
 # make compare MODEL=digits_mlp ARGS="optimizer=sgd,momentum,adam epochs=20"
 compare: $(STAMP)

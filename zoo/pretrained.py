@@ -33,11 +33,13 @@ truncated or tampered file is refused with one line naming the file, the
 expected and actual hash prefixes, and what to do.
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import pathlib
+import sys
 import tempfile
 import urllib.parse
 
@@ -141,15 +143,19 @@ def fetch(name: str, role: str, spec: dict, root=None) -> pathlib.Path:
     import keras
 
     target = cache_dir() / name / file_name
+    # get_file silently falls back to /tmp/.keras when cache_dir does not exist yet.
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        local = keras.utils.get_file(
-            fname=file_name,
-            origin=url,
-            file_hash=expected,
-            hash_algorithm="sha256",
-            cache_dir=str(cache_dir()),
-            cache_subdir=name,
-        )
+        # Its progress lines go to stderr, so `predict` output on stdout stays clean.
+        with contextlib.redirect_stdout(sys.stderr):
+            local = keras.utils.get_file(
+                fname=file_name,
+                origin=url,
+                file_hash=expected,
+                hash_algorithm="sha256",
+                cache_dir=str(cache_dir()),
+                cache_subdir=name,
+            )
     except ValueError:
         # get_file leaves the corrupted download behind; never keep it.
         if target.exists():
