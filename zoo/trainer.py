@@ -44,6 +44,9 @@ from zoo import plots
 from zoo import rundir
 
 EVAL_BATCH_SIZE = 256
+# Per-step TensorBoard scalars (loss, gradient norms, learning rate) every this
+# many steps; per-epoch train/validation records are always written.
+SUMMARY_EVERY = 50
 
 # Test hook, used only by tests/test_resume.py: ZOO_TEST_KILL_AT="step:N" (after
 # optimizer step N), "eval:N" (inside this process's N-th end-of-epoch
@@ -280,7 +283,7 @@ class Trainer:
         for path in reversed(self.manager.checkpoints):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
-            except (tf.errors.OpError, ValueError, AssertionError) as error:
+            except Exception as error:  # noqa: BLE001  TF raises OpError, IndexError, ValueError, ... for bad files.
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 self._warn(f"warning: checkpoint {path} is unreadable ({first_line}); trying an older one.")
                 unreadable.append(path)
@@ -439,7 +442,7 @@ class Trainer:
     def _loop(self, started: float) -> None:
         config = self.config
         writer = tf.summary.create_file_writer(str(self.run.tensorboard / "train"))
-        log_every = max(1, self.steps_per_epoch // 20)
+        self._validation_writer = tf.summary.create_file_writer(str(self.run.tensorboard / "validation"))
         while int(self.epoch.numpy()) < config.epochs and int(self.step.numpy()) < self.total_steps:
             if config.patience and int(self.bad_epochs.numpy()) >= config.patience:
                 break  # Resumed from the checkpoint of an early stop.
@@ -455,16 +458,20 @@ class Trainer:
                 )
             steps_this_epoch = min(self.steps_per_epoch, self.total_steps - epoch * self.steps_per_epoch)
             bar = keras.utils.Progbar(steps_this_epoch, verbose=1 if self.verbose else 0)
+            # The step counter advances by exactly one per call (skipped steps
+            # included), so it is read once here, not once per step.
+            step = int(self.step.numpy())
             for batch in batches:
                 outputs = self._train_step(batch)
-                step = int(self.step.numpy())
+                step += 1
                 if step == self._kill_step:
                     _kill_self()  # Test hook; see KILL_AT_VARIABLE.
                 if not bool(outputs["finite"]):
                     self._on_nonfinite(step)
-                if step % log_every == 0:
+                if self.verbose:
+                    bar.update(step - epoch * self.steps_per_epoch, [("loss", float(outputs["loss"]))])
+                if step % SUMMARY_EVERY == 0:
                     values = {k: float(v) for k, v in outputs.items() if k != "finite"}
-                    bar.update(step - epoch * self.steps_per_epoch, [("loss", values["loss"])])
                     with writer.as_default(step=step):
                         for name, value in values.items():
                             tf.summary.scalar(name, value)
@@ -478,6 +485,7 @@ class Trainer:
             if stop:
                 break
         writer.flush()
+        self._validation_writer.flush()
 
     def _save_checkpoint(self, step: int) -> None:
         """Saves checkpoint `step`. TensorFlow writes its files under temporary
@@ -525,7 +533,7 @@ class Trainer:
             _kill_self()  # Test hook; see KILL_AT_VARIABLE.
         self.run.append_metrics({**stamp, "split": "validation", **validation_record})
         self.records.assign_add(2)
-        with tf.summary.create_file_writer(str(self.run.tensorboard / "validation")).as_default(step=step):
+        with self._validation_writer.as_default(step=step):
             for name, value in validation_record.items():
                 tf.summary.scalar(f"epoch_{name}", value)
 
