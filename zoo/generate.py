@@ -105,24 +105,16 @@ def load_run(recipe, workdir):
 
 
 def load_pretrained(recipe):
-    """(model, info, config) from `zoo.pretrained.load_pretrained(name)`."""
+    """(model, info, config) of the shipped checkpoint (zoo/pretrained.py)."""
     try:
         from zoo import pretrained
     except ModuleNotFoundError:
         raise ValueError(
-            "--pretrained is not available yet (this checkout has no zoo/pretrained.py); "
+            "--pretrained is not available (this checkout has no zoo/pretrained.py); "
             f"train the recipe with `python -m zoo train {recipe.name}` and drop --pretrained."
         ) from None
-    loaded = pretrained.load_pretrained(recipe.name)
-    # Accept (model, info, config), (model, splits) or a model with the default config.
-    if isinstance(loaded, tuple) and len(loaded) == 3:
-        return loaded
-    if isinstance(loaded, tuple) and len(loaded) == 2:
-        model, splits = loaded
-        config = recipe.Config()
-        return model, getattr(splits, "info", splits), config
-    config = recipe.Config()
-    return loaded, recipe.module.load_data(config).info, config
+    loaded = pretrained.load(recipe.name)
+    return loaded.model, loaded.info, loaded.config
 
 
 def is_abc(info) -> bool:
@@ -177,10 +169,11 @@ def run_generate(args) -> int:
         else:
             tunes = music.split_tunes(texts[0])
         summary = music.save_tunes(tunes, out)
-        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate")})
+        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
         print(
             f"{args.name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
-            f"(valid-song rate {summary['valid_song_rate']:.0%}); .abc/.mid/.wav files in {out}"
+            f"(valid-song rate {summary['valid_song_rate']:.0%}), {summary['rendered']} written as "
+            f".mid and .wav; files in {out}"
         )
     else:
         print(f"{args.name}: text written to {out / 'generated.txt'}")

@@ -8,7 +8,10 @@ A tune is valid when music21 parses it as ABC and the result contains at least
 one note. Each tune is saved as `tune_NN.abc`; each valid one also as
 `tune_NN.mid` (written by music21) and `tune_NN.wav` (pretty_midi's sine-wave
 synthesizer, or FluidSynth when pyfluidsynth and a SoundFont are available),
-written with scipy. music21, pretty_midi and scipy are imported on first use.
+written with scipy. A valid tune that music21 still cannot write as MIDI (it
+happens with odd generated headers) stays valid, is counted in "rendered" as
+not rendered, and its error is recorded. music21, pretty_midi and scipy are
+imported on first use.
 """
 
 import json
@@ -101,17 +104,18 @@ def write_wav(path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
 def save_tune(tune: str, out_dir, stem: str, sample_rate: int = SAMPLE_RATE) -> dict:
     """Saves one tune as STEM.abc, plus STEM.mid and STEM.wav when it is valid.
 
-    Returns {"abc": path, "valid": bool, "notes": n, and "mid"/"wav" paths when valid}.
+    Returns {"abc": path, "valid": bool, "notes": n, "rendered": bool, and the
+    "mid"/"wav" paths when rendered, or "render_error"}.
     """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     abc_path = out_dir / f"{stem}.abc"
     abc_path.write_text(tune + "\n", encoding="utf-8")
-    record = {"abc": str(abc_path), "valid": False, "notes": 0}
+    record = {"abc": str(abc_path), "valid": False, "notes": 0, "rendered": False}
     score = parse_tune(tune)
     if score is None:
         return record
-    record["notes"] = len(score.flatten().notes)
+    record.update(valid=True, notes=len(score.flatten().notes))
     midi_path = out_dir / f"{stem}.mid"
     wav_path = out_dir / f"{stem}.wav"
     try:
@@ -121,16 +125,19 @@ def save_tune(tune: str, out_dir, stem: str, sample_rate: int = SAMPLE_RATE) -> 
         write_wav(wav_path, synthesize(midi_path, sample_rate), sample_rate)
     except Exception as error:  # noqa: BLE001 - a tune music21 reads but cannot render
         record["render_error"] = f"{type(error).__name__}: {error}".splitlines()[0]
+        for path in (midi_path, wav_path):
+            path.unlink(missing_ok=True)
         return record
-    record.update(valid=True, mid=str(midi_path), wav=str(wav_path))
+    record.update(rendered=True, mid=str(midi_path), wav=str(wav_path))
     return record
 
 
 def save_tunes(tunes, out_dir, sample_rate: int = SAMPLE_RATE) -> dict:
     """Saves every tune (tune_01.abc, ...) and writes out_dir/tunes.json.
 
-    Returns {"tunes": n, "valid": k, "valid_song_rate": k / n, "files": [records]}.
-    A tune counts as valid when it parses, has notes and renders to MIDI and WAV.
+    Returns {"tunes": n, "valid": k, "valid_song_rate": k / n, "rendered": r,
+    "files": [records]}: k tunes parse and have notes, r of them were written
+    as .mid and .wav.
     """
     tunes = list(tunes)
     width = max(2, len(str(len(tunes))))
@@ -143,6 +150,7 @@ def save_tunes(tunes, out_dir, sample_rate: int = SAMPLE_RATE) -> dict:
         "tunes": len(tunes),
         "valid": valid,
         "valid_song_rate": valid / len(tunes) if tunes else 0.0,
+        "rendered": sum(record["rendered"] for record in records),
         "files": records,
     }
     pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
