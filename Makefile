@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -64,6 +64,11 @@ tune: $(STAMP)
 # make attention MODEL=music_transformer ARGS='--text "X:1\nK:D\n|:dAFA dAFA|" --block 1'
 attention: $(STAMP)
 	$(PY) -m zoo attention $(MODEL) --workdir $(WORKDIR) $(ARGS)
+
+# make generate MODEL=music_lstm ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
+# (writes WORKDIR/generated/: .abc, and .mid/.wav for the tunes that parse; add --pretrained for shipped weights)
+generate: $(STAMP)
+	$(PY) -m zoo generate $(MODEL) --workdir $(WORKDIR) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
