@@ -60,7 +60,7 @@ def test_compare_prints_table_writes_png_and_json_then_reruns_without_training(t
     assert {key for key in first if first[key] != second[key]} == {"learning_rate"}
 
     header, *rows = table_rows(first_output)
-    assert header[:3] == ["learning_rate", "final val accuracy", "best val accuracy"]
+    assert header[:3] == ["learning_rate", "final val accuracy", "val accuracy @best"]
     assert "best epoch" in header and "steps" in header and "wall s" in header
     assert [row[0] for row in rows] == ["0.05", "0.5"]
     steps = header.index("steps")

@@ -162,7 +162,7 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
         histories.append(history)
 
     png = workdir / "comparison.png"
-    plot_comparison(recipe, key, rows, histories, png)
+    plot_comparison(recipe, key, rows, histories, png, fixed)
     table = format_table(recipe, key, rows)
     result = {
         "recipe": recipe.name,
@@ -262,7 +262,7 @@ def format_table(recipe, key: str, rows: list) -> str:
     headline = recipe.headline
     columns = [key]
     if headline != "loss":
-        columns += [f"final val {headline}", f"best val {headline}"]
+        columns += [f"final val {headline}", f"val {headline} @best"]
     columns += ["final val loss", "best val loss", "best epoch", "steps", "wall s", "status"]
     lines = []
     for row in rows:
@@ -304,7 +304,7 @@ def _text(value) -> str:
     return "-" if value is None else str(value)
 
 
-def plot_comparison(recipe, key: str, rows: list, histories: list, path) -> None:
+def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=None) -> None:
     """Validation loss, validation headline and the generalization gap per epoch."""
     import matplotlib
 
@@ -347,7 +347,10 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path) -> None
         if name == "gap":
             axis.axhline(0.0, color="gray", linewidth=0.8)
     axes[0][0].legend(fontsize=8)
-    figure.suptitle(f"{recipe.name}: {key}", fontsize=11)
+    title = f"{recipe.name}: {key}"
+    if fixed:
+        title += " (" + " ".join(f"{k}={v}" for k, v in fixed.items()) + ")"
+    figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
     plt.close(figure)
