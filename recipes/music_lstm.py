@@ -12,7 +12,16 @@ internet once), and `data_path=FILE` on your own ABC or text file.
     make train MODEL=music_lstm
     make generate MODEL=music_lstm ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
 
-Measured: MEASURED_RESULTS
+Measured (x86_64, 2 CPU cores shared with other jobs, load average 6-15;
+TF 2.21, Keras 3.15), `make train MODEL=music_lstm`: 666 steps (6 epochs) in
+437 s of training (7 min 57 s for the whole command); best validation loss
+1.163 nats = 1.678 bits/char (next-character accuracy 61.9%); test 1.125 nats
+= 1.623 bits/char. The same run with learning_rate=0.003 reached 1.316 nats
+(1.899 bits/char) in 383 s, hence the default 1e-2. The `make generate` line
+above wrote 10 tunes of which 9 parse in music21 and have notes (valid-song
+rate 90%; 8 also render to .mid/.wav), at 2283 characters/s (tracing
+included). Against the MIT 6.S191 lab 1 model given the same training time,
+see benchmarks/mit_lab_music.py and docs/results_sequence.md.
 """
 
 import dataclasses
@@ -27,7 +36,7 @@ from recipes import _common, _sequence
 class Config(_common.TrainConfig):
     epochs: int = 6
     batch_size: int = 64
-    learning_rate: float = 3e-3
+    learning_rate: float = 1e-2  # Peak of the cosine schedule (3e-3: 1.316 nats, see above).
     lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
     grad_clip_norm: float = 1.0  # Clip the global gradient norm: long sequences can spike.
     dataset: typing.Literal["irish", "tiny_shakespeare"] = "irish"
