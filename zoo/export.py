@@ -10,12 +10,13 @@ model's input to its raw outputs (logits for the classifiers). Reload it with
 `tf.saved_model.load(path).serve(x)`.
 
 tflite: the same SavedModel, converted with `tf.lite.TFLiteConverter`. Models
-made of plain ops (the MLPs) convert to TFLite builtins only. The recurrent
-and attention recipes may need TensorFlow ops the TFLite builtins lack: the
-converter is then allowed `SELECT_TF_OPS` (the file then needs the Flex
-delegate, which the `tensorflow` pip package's `tf.lite.Interpreter` has), and
-the command says so. Recurrent models are exported with a fixed sequence
-length (info.input_shape) so the converter sees a static loop.
+made of plain ops (the MLPs) convert to TFLite builtins with a free batch axis.
+A recurrent model's loop (keras.layers.RNN's TensorList ops) lowers to
+builtins only when every shape in it is static, so it is exported with batch
+size 1 and the dataset's sequence length (info.input_shape); call it once per
+sequence. Only if that fails too is the converter allowed `SELECT_TF_OPS`, and
+the command says so: such a file needs the Flex delegate, which this TF build's
+`tf.lite.Interpreter` does not link.
 """
 
 import pathlib
@@ -43,9 +44,9 @@ def run_export(args) -> int:
         path = export_savedmodel(model, out / "savedmodel", info)
         print(f"{args.name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
     else:
-        path, select_ops = export_tflite(model, out / "model.tflite", info)
-        note = " (uses SELECT_TF_OPS: run it with the Flex delegate, e.g. tf.lite.Interpreter)" if select_ops else ""
-        print(f"{args.name}: TFLite model in {path}{note}")
+        path, how = export_tflite(model, out / "model.tflite", info)
+        note = "; it needs the Flex delegate at run time" if "SELECT_TF_OPS" in how else ""
+        print(f"{args.name}: TFLite model in {path} (converted with {how}{note})")
     return 0
 
 
@@ -55,8 +56,8 @@ def _load(name, use_pretrained, workdir):
     return predict.load_any(registry.get_recipe(name), use_pretrained, workdir)
 
 
-def input_signature(model, info):
-    """One TensorSpec per model input with a free batch axis and the dataset's example shape."""
+def input_signature(model, info, batch_size=None):
+    """One TensorSpec per model input: batch axis `batch_size` (None: free), the dataset's example shape."""
     import tensorflow as tf
 
     specs = []
@@ -64,12 +65,12 @@ def input_signature(model, info):
         shape = list(tensor.shape)
         example_shape = list(info.input_shape) if info is not None else shape[1:]
         if len(example_shape) == len(shape) - 1:
-            shape = [None, *[s if s is not None else e for s, e in zip(shape[1:], example_shape)]]
+            shape = [batch_size, *[s if s is not None else e for s, e in zip(shape[1:], example_shape)]]
         specs.append(tf.TensorSpec(shape, tensor.dtype, name=tensor.name.split(":")[0]))
     return specs
 
 
-def export_savedmodel(model, path, info=None) -> pathlib.Path:
+def export_savedmodel(model, path, info=None, batch_size=None) -> pathlib.Path:
     """Writes `model` as a SavedModel at `path` (replacing an earlier export there)."""
     path = pathlib.Path(path)
     if path.exists():
@@ -77,28 +78,37 @@ def export_savedmodel(model, path, info=None) -> pathlib.Path:
             raise ValueError(f"{path} exists and is not a SavedModel; pass another --out.")
         shutil.rmtree(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    signature = input_signature(model, info)
+    signature = input_signature(model, info, batch_size)
     model.export(str(path), format="tf_saved_model", input_signature=signature, verbose=False)
     return path
 
 
 def export_tflite(model, path, info=None):
-    """Writes a .tflite file; returns (path, whether SELECT_TF_OPS was needed)."""
+    """Writes a .tflite file; returns (path, how it was converted).
+
+    Tries, in order: TFLite builtins with a free batch axis (the MLPs); builtins
+    with batch size 1 (a recurrent loop's TensorList ops lower to builtins only
+    when every shape in the loop is static); builtins plus SELECT_TF_OPS (needs
+    the Flex delegate at run time).
+    """
     import tensorflow as tf
 
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    attempts = [("builtins", None, False), ("builtins, batch size 1", 1, False), ("SELECT_TF_OPS, batch size 1", 1, True)]
+    errors = []
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as temporary:
-        saved = export_savedmodel(model, pathlib.Path(temporary) / "savedmodel", info)
-        select_ops = False
-        try:
+        for how, batch_size, select_ops in attempts:
+            saved = export_savedmodel(model, pathlib.Path(temporary) / f"savedmodel_{len(errors)}", info, batch_size)
             converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
-            flatbuffer = converter.convert()
-        except Exception:  # The converter raises ConverterError (and others) for unsupported ops.
-            converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
-            converter._experimental_lower_tensor_list_ops = False
-            flatbuffer = converter.convert()
-            select_ops = True
-    path.write_bytes(flatbuffer)
-    return path, select_ops
+            if select_ops:
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+                converter._experimental_lower_tensor_list_ops = False
+            try:
+                flatbuffer = converter.convert()
+            except Exception as error:  # ConverterError and friends, for ops TFLite lacks.
+                errors.append(f"{how}: {(str(error).strip().splitlines() or [type(error).__name__])[0][:200]}")
+                continue
+            path.write_bytes(flatbuffer)
+            return path, how
+    raise ValueError(f"TFLite cannot convert this model ({'; '.join(errors)}); export --format savedmodel instead.")
