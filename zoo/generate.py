@@ -45,7 +45,7 @@ def add_command(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
     parser.add_argument("--prompt", default=None, help=f"text to continue (default {ABC_PROMPT!r} for ABC tunes, a newline otherwise)")
     parser.add_argument("--num-tunes", type=int, default=0, help="draw K samples and keep the first tune of each (ABC only)")
-    parser.add_argument("--out", type=pathlib.Path, help="where to write the output (default: WORKDIR/generated)")
+    parser.add_argument("--out", type=pathlib.Path, help="output folder (default: WORKDIR/generated, or runs/NAME_pretrained/generated)")
     parser.set_defaults(run=run_generate)
 
 
@@ -153,7 +153,7 @@ def run_generate(args) -> int:
     texts, seconds, tokens = sample(
         hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
     )
-    out = args.out or workdir / "generated"
+    out = args.out or (pathlib.Path("runs") / f"{args.name}_pretrained" if args.pretrained else workdir) / "generated"
     out.mkdir(parents=True, exist_ok=True)
     (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     for text in texts:
