@@ -245,6 +245,7 @@ class Trainer:
             # metrics.jsonl records written when the checkpoint was taken; -1 in
             # checkpoints written before this counter existed.
             self.records = counter(value=-1)
+            self.evaluated_step = counter()  # The step of the last end-of-epoch evaluation.
             # Running sums of the current epoch's train loss and metrics.
             names = ["count", "loss", *self.recipe.module.METRICS, "grad_norm", "clipped_grad_norm"]
             self.epoch_sums = {name: counter(tf.float64, 0.0) for name in names}
@@ -260,6 +261,7 @@ class Trainer:
             nonfinite_steps=self.nonfinite_steps,
             epoch_sums=self.epoch_sums,
             records=self.records,
+            evaluated_step=self.evaluated_step,
             # Keras tracks a layer's SeedGenerator (dropout's RNG) as a model
             # variable but not as a tf.train.Checkpoint dependency, so its state
             # is listed here: without it a resumed run draws other dropout masks.
@@ -432,8 +434,9 @@ class Trainer:
                 self.run.truncate_metrics(resumed_from, keep=records if records >= 0 else None)
             else:
                 self.run.truncate_metrics(0, keep=0)  # Left by a run killed before its first checkpoint.
-            if int(self.records.numpy()) < 0:
+            if int(self.records.numpy()) < 0:  # A checkpoint from before these counters.
                 self.records.assign(len(self.run.read_metrics()))
+                self.evaluated_step.assign(self.step)
             self._loop(started)
             return self._finish(started, resumed_from)
         finally:
@@ -443,11 +446,16 @@ class Trainer:
         config = self.config
         writer = tf.summary.create_file_writer(str(self.run.tensorboard / "train"))
         self._validation_writer = tf.summary.create_file_writer(str(self.run.tensorboard / "validation"))
-        while int(self.epoch.numpy()) < config.epochs and int(self.step.numpy()) < self.total_steps:
-            if config.patience and int(self.bad_epochs.numpy()) >= config.patience:
+        while True:
+            epoch, step = int(self.epoch.numpy()), int(self.step.numpy())
+            # Steps trained but not evaluated yet: resumed from a `checkpoint_every`
+            # checkpoint taken just before an end-of-epoch evaluation that was killed.
+            pending = step > int(self.evaluated_step.numpy())
+            if not pending and (epoch >= config.epochs or step >= self.total_steps):
+                break
+            if not pending and config.patience and int(self.bad_epochs.numpy()) >= config.patience:
                 break  # Resumed from the checkpoint of an early stop.
-            epoch = int(self.epoch.numpy())
-            done_in_epoch = int(self.step.numpy()) - epoch * self.steps_per_epoch
+            done_in_epoch = step - epoch * self.steps_per_epoch
             if done_in_epoch == 0:
                 for variable in self.epoch_sums.values():
                     variable.assign(0.0)
@@ -458,9 +466,10 @@ class Trainer:
                 )
             steps_this_epoch = min(self.steps_per_epoch, self.total_steps - epoch * self.steps_per_epoch)
             bar = keras.utils.Progbar(steps_this_epoch, verbose=1 if self.verbose else 0)
+            if step >= self.total_steps:
+                batches = ()  # Only the pending evaluation is left.
             # The step counter advances by exactly one per call (skipped steps
             # included), so it is read once here, not once per step.
-            step = int(self.step.numpy())
             for batch in batches:
                 outputs = self._train_step(batch)
                 step += 1
@@ -533,6 +542,7 @@ class Trainer:
             _kill_self()  # Test hook; see KILL_AT_VARIABLE.
         self.run.append_metrics({**stamp, "split": "validation", **validation_record})
         self.records.assign_add(2)
+        self.evaluated_step.assign(step)
         with self._validation_writer.as_default(step=step):
             for name, value in validation_record.items():
                 tf.summary.scalar(f"epoch_{name}", value)

@@ -1,0 +1,126 @@
+"""Exact resume: a run killed with SIGKILL and rerun ends bit-identical to one never killed.
+
+Each case runs `python -m zoo train ...` in a subprocess with the trainer's test
+hook ZOO_TEST_KILL_AT (see zoo/trainer.py) set, so the process SIGKILLs itself
+at a known point: mid-epoch between two checkpoints ("step:N"), inside an
+end-of-epoch evaluation ("eval:N") or inside a checkpoint save ("save:N"). The
+same command is then rerun without the hook, and its final and best weights
+and its metrics.jsonl must equal those of an uninterrupted run with the same
+seed, bit for bit.
+
+The MLP has dropout, so its RNG state must be in the checkpoint; the sequence
+recipe (an LSTM language model with gradient clipping and a cosine schedule)
+checks optimizer slots, the schedule's step and the data position with
+multi-step windows.
+"""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+import tensorflow as tf
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+# digits: 1257 training rows, batch 128 -> 10 steps per epoch; checkpoints at
+# steps 4, 8, 10 (end of epoch 1), 12, 16, 20, ...
+MLP = ["digits_mlp", "epochs=3", "learning_rate=0.001", "hidden_units=8", "depth=2", "dropout=0.3", "batch_size=128",
+       "checkpoint_every=4", "patience=0", "seed=5"]
+# irish tunes, 100-character windows: 9 steps of 16 windows, checkpoints at 3, 6, 9.
+SEQUENCE = ["music_lstm", "epochs=1", "max_steps=9", "learning_rate=0.003", "grad_clip_norm=1.0", "units=8", "embedding_dim=4", "batch_size=16",
+            "checkpoint_every=3", "seed=2"]
+
+
+def zoo_train(workdir, arguments, kill_at=None):
+    env = {key: value for key, value in os.environ.items() if key != "ZOO_TEST_KILL_AT"}
+    env.update(CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
+    if kill_at:
+        env["ZOO_TEST_KILL_AT"] = kill_at
+    return subprocess.run(
+        [sys.executable, "-m", "zoo", "train", *arguments, "--workdir", str(workdir), "--quiet"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def h5_arrays(path) -> dict:
+    arrays = {}
+    with h5py.File(path, "r") as handle:
+        handle.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    assert arrays, f"{path} holds no arrays"
+    return arrays
+
+
+def metrics(workdir) -> list:
+    records = [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    for record in records:
+        record.pop("wall_time")
+    return records
+
+
+def checkpoint_list(workdir) -> list:
+    state = tf.train.get_checkpoint_state(str(workdir / "checkpoints"))
+    return [pathlib.Path(path).name for path in state.all_model_checkpoint_paths] if state else []
+
+
+def assert_same_run(reference, resumed):
+    for name in ("final.weights.h5", "best.weights.h5"):
+        expected, actual = h5_arrays(reference / name), h5_arrays(resumed / name)
+        assert expected.keys() == actual.keys()
+        for key in expected:
+            np.testing.assert_array_equal(actual[key], expected[key], err_msg=f"{name}:{key}")
+    assert metrics(resumed) == metrics(reference)
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    """One uninterrupted run per recipe."""
+    runs = {}
+    for arguments in (MLP, SEQUENCE):
+        workdir = tmp_path_factory.mktemp(f"reference_{arguments[0]}")
+        done = zoo_train(workdir, arguments)
+        assert done.returncode == 0, done.stderr
+        runs[arguments[0]] = workdir
+    return runs
+
+
+# (arguments, kill point, the checkpoints listed right after the kill)
+CASES = [
+    pytest.param(MLP, "step:7", ["ckpt-4"], id="mlp-mid-epoch"),
+    pytest.param(MLP, "eval:2", ["ckpt-12", "ckpt-16", "ckpt-20"], id="mlp-during-eval"),
+    pytest.param(MLP, "save:3", ["ckpt-4", "ckpt-8"], id="mlp-during-save"),
+    pytest.param(SEQUENCE, "step:5", ["ckpt-3"], id="lstm-mid-epoch"),
+    pytest.param(SEQUENCE, "save:2", ["ckpt-3"], id="lstm-during-save"),
+    pytest.param(SEQUENCE, "eval:1", ["ckpt-3", "ckpt-6", "ckpt-9"], id="lstm-during-eval"),
+]
+
+
+@pytest.mark.parametrize("arguments, kill_at, listed", CASES)
+def test_killed_run_resumes_bit_identically(tmp_path, references, arguments, kill_at, listed):
+    killed = zoo_train(tmp_path, arguments, kill_at=kill_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert checkpoint_list(tmp_path) == listed
+    if kill_at.startswith("save:"):
+        # The killed save left its files behind, unlisted; resuming ignores them.
+        step = {"save:3": 10, "save:2": 6}[kill_at]
+        assert (tmp_path / "checkpoints" / f"ckpt-{step}.index").exists()
+    assert not (tmp_path / "final.weights.h5").exists()
+
+    resumed = zoo_train(tmp_path, arguments)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_run(references[arguments[0]], tmp_path)
+
+
+def test_checkpoint_holds_dropout_rng_state_and_optimizer_slots(references):
+    names = [name for name, _ in tf.train.list_variables(str(references["digits_mlp"] / "checkpoints"))]
+    # Two dropout layers, two SeedGenerator states.
+    assert sum(name.startswith("random_states/") for name in names) == 2, names
+    for key in ("step/", "epoch/", "records/", "evaluated_step/", "best_loss/", "bad_epochs/", "epoch_sums/loss/", "optimizer/_iterations/"):
+        assert any(name.startswith(key) for name in names), key
+    # Adam: two slots per weight (2 hidden layers + logits, kernel and bias each).
+    assert sum(name.startswith("optimizer/_variables/") for name in names) >= 2 * 6
