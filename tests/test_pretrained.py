@@ -364,10 +364,17 @@ TUNE_RECIPES = [n for n in SHIPPED if n.startswith("sentiment_")]
 
 @pytest.mark.parametrize("name", TUNE_RECIPES)
 def test_predict_tune_type(name, capsys, monkeypatch):
+    from datasets import irish
+
     loaded = pretrained.load(name)
+    monkeypatch.setattr(pretrained, "load", lambda *args, **kwargs: loaded)  # load once
     features, labels = next(iter(loaded.splits.test.batch(1).as_numpy_iterator()))
     vocabulary = loaded.info.vocabulary
+    # A test-split tune with header lines (which predict must strip) in front.
     tune = "X:1\nT:Test\nM:6/8\n" + "".join(vocabulary[i] for i in features[0] if i > 1)
+    np.testing.assert_array_equal(
+        irish.encode_tune(tune, vocabulary, loaded.info.extras["max_length"], loaded.info.extras["keep_key"]), features[0]
+    )
     code, out, err = _run(["predict", name, "--pretrained"], capsys, monkeypatch, tune.encode())
     assert code == 0, err
     logits = np.asarray(loaded.model(features))[0]
