@@ -74,7 +74,7 @@ class Contender:
     def __init__(self, label, model, optimizer, batch_size, clip_norm, splits, seed):
         self.label, self.model, self.optimizer = label, model, optimizer
         self.batch_size, self.splits, self.seed = batch_size, splits, seed
-        self.steps, self.seconds, self.traced = 0, 0.0, False
+        self.steps, self.examples, self.seconds, self.traced = 0, 0, 0.0, False
         self.batches = self._batches()
 
         @tf.function(
@@ -108,6 +108,7 @@ class Contender:
             self.seconds += time.perf_counter() - started
         self.traced = True
         self.steps += 1
+        self.examples += int(x.shape[0])  # The last batch of an epoch may be smaller.
 
     def row(self, description) -> dict:
         loss = validation_loss(self.model, self.splits.validation)
@@ -116,7 +117,7 @@ class Contender:
             "parameters": int(self.model.count_params()),
             "batch_size": self.batch_size,
             "steps": self.steps,
-            "characters_seen": self.steps * self.batch_size * self.splits.info.input_shape[0],
+            "characters_seen": self.examples * self.splits.info.input_shape[0],
             "train_seconds": round(self.seconds, 1),
             "validation_loss": loss,
             "validation_bits_per_char": loss / math.log(2),
