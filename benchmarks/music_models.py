@@ -13,6 +13,8 @@ the same load:
   temperature 0.8), after a warm-up call that traces it. For the transformer
   also `generate_naive`, which recomputes the whole context for every token
   instead of reading the key/value cache.
+- a second table: cached vs recomputed sampling at windows 100 and 400
+  (random weights), where the cache's advantage grows with the window.
 
 Weights come from WORKDIR_ROOT/NAME/best.weights.h5 when that exists (speed
 does not depend on them; the parameter count is printed either way).
@@ -88,7 +90,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir-root", default="runs/cmp")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--windows-only", action="store_true", help="only the cached-vs-recompute window table")
     args = parser.parse_args()
+    if args.windows_only:
+        window_scaling()
+        return
     entries = {name: setup(name, args.workdir_root) for name in NAMES}
     # Warm-up: trace every train step and sampler once.
     for entry in entries.values():
@@ -112,6 +118,36 @@ def main() -> None:
             f"{statistics.median(results[name]['generate']):.0f} | "
             f"{f'{statistics.median(naive):.0f}' if naive else 'n/a (a state, no context)'} |"
         )
+    print()
+    window_scaling()
+
+
+def window_scaling(windows=(100, 400)) -> None:
+    """Cached vs recomputed sampling as the window grows (music_transformer sizes, random weights).
+
+    The prompt fills half the window and window // 2 - 1 tokens are generated,
+    so every token sees between window // 2 and window - 1 earlier tokens.
+    """
+    config = registry.get_recipe("music_transformer").Config()
+    vocabulary = tuple(chr(33 + index) for index in range(83))
+    print("| window | context per token | cached tokens/s | recompute tokens/s | cached / recompute |")
+    print("|---|---|---|---|---|")
+    for window in windows:
+        model = _transformer.char_lm(
+            len(vocabulary), window, config.model_dim, config.num_heads, config.num_blocks,
+            config.ff_dim, config.dropout, name=f"window_{window}",
+        )
+        prompt = "a" * (window // 2)
+        length = window // 2 - 1
+        _transformer.generate(model, vocabulary, prompt, 4, 0.8, 0)  # Trace.
+        _transformer.generate_naive(model, vocabulary, prompt, 4, 0.8, 0)
+        started = time.perf_counter()
+        _transformer.generate(model, vocabulary, prompt, length, 0.8, 0)
+        cached = length / (time.perf_counter() - started)
+        started = time.perf_counter()
+        _transformer.generate_naive(model, vocabulary, prompt, length, 0.8, 0)
+        naive = length / (time.perf_counter() - started)
+        print(f"| {window} | {window // 2}..{window - 1} | {cached:.0f} | {naive:.0f} | {cached / naive:.1f}x |")
 
 
 if __name__ == "__main__":

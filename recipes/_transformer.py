@@ -11,9 +11,9 @@ next character, and the causal mask keeps it from peeking at the answer.
 pass recomputes the keys and values of all t-1 earlier tokens, although they
 never change (the mask is causal). `generate` keeps them instead: each block
 holds a `(key_cache, value_cache)` pair of fixed shape
-`(1, heads, window, head_dim)`, and each step feeds ONE new token, which
-writes its key and value at its position and attends to the positions
-before it. The whole loop runs in one `tf.function` whose shapes never
+`(1, heads, window, head_dim)`, and the prompt is fed in one pass (prefill), then
+each step feeds ONE new token, which writes its key and value at its
+position and attends to the positions before it. The whole loop runs in one `tf.function` whose shapes never
 change, so it traces once per model.
 
 **Longer than the window.** The position table has `window` (=
@@ -132,19 +132,18 @@ def _sampler(model):
 
     @tf.function(
         input_signature=[
-            tf.TensorSpec([None], tf.int32),  # prompt ids
+            tf.TensorSpec([None], tf.int32),  # the prompt's context ids (1 .. window of them)
             tf.TensorSpec([], tf.int32),  # length
             tf.TensorSpec([], tf.float32),  # temperature
             tf.TensorSpec([], tf.int32),  # seed
         ]
     )
-    def sample(prompt_ids, length, temperature, seed):
-        context = tf.zeros([window], tf.int32)  # (window,): the tokens now in the cache
-        caches = parts.empty_caches()
-        filled = tf.constant(0, tf.int32)
-        logits = tf.zeros([1, parts.head.units])  # (1, vocab), replaced by the first step
-        for index in tf.range(tf.shape(prompt_ids)[0]):
-            logits, context, caches, filled = append(prompt_ids[index], context, caches, filled)
+    def sample(context_ids, length, temperature, seed):
+        # Prefill: the whole prompt context in one pass, at positions 0 .. filled - 1.
+        filled = tf.shape(context_ids)[0]
+        logits, caches = parts.forward(context_ids[tf.newaxis], parts.empty_caches(), 0)  # (1, vocab)
+        context = tf.concat([context_ids, tf.zeros([window - filled], tf.int32)], axis=0)
+        context = tf.reshape(context, [window])  # (window,): the tokens now in the cache
         generated = tf.TensorArray(tf.int32, size=length)
         for position in tf.range(length):
             # (1, vocab) -> (1, 1): one draw, seeded by (seed, position) only.
@@ -159,6 +158,21 @@ def _sampler(model):
     return sample
 
 
+def prompt_context(prompt_ids, window: int) -> list:
+    """The tokens of the prompt the model still sees after reading all of it.
+
+    The context rule of both samplers: append tokens one by one, and when
+    `window` tokens are already there, first keep only the last window // 2.
+    """
+    keep = max(1, window // 2)
+    context = []
+    for token in prompt_ids:
+        if len(context) >= window:
+            context = context[-keep:]
+        context.append(token)
+    return context
+
+
 def generate(model, vocabulary, prompt: str, length: int, temperature: float, seed: int) -> str:
     """Samples `length` characters after `prompt` with the key/value cache.
 
@@ -170,8 +184,9 @@ def generate(model, vocabulary, prompt: str, length: int, temperature: float, se
             characters outside `vocabulary`.
     """
     prompt_ids = _sequence.check_generation_args(vocabulary, prompt, length, temperature, seed)
+    window = model.get_layer(EMBEDDING).max_length
     ids = _sampler(model)(
-        tf.constant(prompt_ids, tf.int32),
+        tf.constant(prompt_context(prompt_ids, window), tf.int32),
         tf.constant(int(length), tf.int32),
         tf.constant(float(temperature), tf.float32),
         tf.constant(int(seed), tf.int32),
@@ -214,10 +229,7 @@ def generate_naive(model, vocabulary, prompt: str, length: int, temperature: flo
     window = model.get_layer(EMBEDDING).max_length
     keep = max(1, window // 2)
     step = _naive_step(model)
-    context = []
-    for token in prompt_ids:
-        context = context[-keep:] if len(context) >= window else context
-        context.append(token)
+    context = prompt_context(prompt_ids, window)
     generated = []
     for position in range(length):
         token = int(

@@ -107,9 +107,10 @@ def test_cached_greedy_sampling_equals_argmax_of_full_forward_passes(tiny_lm):
 
 def test_cached_sampling_matches_recomputation_past_the_window(tiny_lm):
     # 3 windows long: the cache restarts from the last half window several times.
-    for temperature, seed in ((1e-6, 0), (1.0, 3)):
-        cached = _transformer.generate(tiny_lm, VOCABULARY, "ab", 3 * WINDOW, temperature, seed)
-        naive = _transformer.generate_naive(tiny_lm, VOCABULARY, "ab", 3 * WINDOW, temperature, seed)
+    # A prompt longer than the window is cut by the same rule before its one-pass prefill.
+    for prompt, temperature, seed in (("ab", 1e-6, 0), ("ab", 1.0, 3), ("abcdefghija", 1.0, 4)):
+        cached = _transformer.generate(tiny_lm, VOCABULARY, prompt, 3 * WINDOW, temperature, seed)
+        naive = _transformer.generate_naive(tiny_lm, VOCABULARY, prompt, 3 * WINDOW, temperature, seed)
         assert cached == naive
 
 
