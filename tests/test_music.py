@@ -73,3 +73,12 @@ def test_a_valid_tune_music21_cannot_write_as_midi_stays_valid_without_files(tmp
     assert record["valid"] and not record["rendered"] and "StreamException" in record["render_error"]
     assert (tmp_path / "odd.abc").exists()
     assert not (tmp_path / "odd.mid").exists() and not (tmp_path / "odd.wav").exists()
+
+
+def test_saving_again_replaces_the_tunes_of_an_earlier_call(good_tunes, tmp_path):
+    music.save_tunes([GARBAGE, GARBAGE, good_tunes[0]], tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    summary = music.save_tunes([good_tunes[1]], tmp_path)
+    assert summary["tunes"] == 1
+    assert sorted(p.name for p in tmp_path.glob("tune_*")) == ["tune_01.abc", "tune_01.mid", "tune_01.wav"]
+    assert (tmp_path / "notes.txt").exists()  # Only tune files are removed.
