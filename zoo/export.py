@@ -96,6 +96,8 @@ def export_tflite(model, path, info=None):
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     attempts = [("builtins", None, False), ("builtins, batch size 1", 1, False), ("SELECT_TF_OPS, batch size 1", 1, True)]
+    if _has_recurrent_layer(model):
+        attempts = attempts[1:]  # A free batch axis never lowers for an RNN loop: skip that try.
     errors = []
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as temporary:
         for how, batch_size, select_ops in attempts:
@@ -112,3 +114,9 @@ def export_tflite(model, path, info=None):
             path.write_bytes(flatbuffer)
             return path, how
     raise ValueError(f"TFLite cannot convert this model ({'; '.join(errors)}); export --format savedmodel instead.")
+
+
+def _has_recurrent_layer(model) -> bool:
+    import keras
+
+    return any(isinstance(layer, keras.layers.RNN) for layer in model._flatten_layers())
