@@ -120,6 +120,19 @@ def test_private_copy_loads(private_copy):
     assert loaded.config.gate == "xor"
 
 
+def test_keras_archive_gives_weights_only(private_copy):
+    """A .keras file is read for its weights; its config (which could name code) is never deserialized."""
+    root, manifest, entry = private_copy
+    model = pretrained.load("perceptron_gates", manifest_path=manifest, root=root).model
+    archive = root / "pretrained" / "perceptron_gates" / "model.keras"
+    model.save(archive)
+    entry["files"]["weights"] = {"path": str(archive.relative_to(root)), "sha256": pretrained.sha256_file(archive)}
+    manifest.write_text(json.dumps({"models": {"perceptron_gates": entry}}))
+    loaded = pretrained.load("perceptron_gates", manifest_path=manifest, root=root)
+    for a, b in zip(loaded.model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_tampered_weights_are_refused_before_reading(private_copy, monkeypatch):
     root, manifest, entry = private_copy
     weights = root / entry["files"]["weights"]["path"]
