@@ -21,7 +21,8 @@ TF 2.21, Keras 3.15), `make train MODEL=music_rnn`: 666 steps (6 epochs) in
 = 1.835 bits/char. learning_rate=0.01 was worse here (1.566 vs 1.422 nats
 after 2 epochs). The `make generate` line above wrote 10 tunes of which 7
 parse in music21 and have notes (valid-song rate 70%; 6 also render to
-.mid/.wav), at 1255 characters/s (tracing included). music_lstm reaches
+.mid/.wav), at 1255 characters/s (tracing included); with
+`--num-tunes 50 --seed 100`, 41 of 50 (82%). music_lstm reaches
 1.163 nats with the same steps.
 """
 
