@@ -302,6 +302,23 @@ def test_predict_digit_from_png(capsys, monkeypatch, tmp_path):
     assert out.split()[1] == str(labels[index])
 
 
+def test_png_reading_matches_the_dataset_scale():
+    from datasets import digits
+    from zoo import predict
+
+    info = digits.load().info
+    features, _ = _digits_test()
+    ink = np.kron(features[5].reshape(8, 8), np.ones((4, 4)))  # (32, 32), 0..1
+    light_paper = np.round(255 * (1.0 - ink)).astype(np.uint8)[..., None]  # dark ink on white
+    dark_paper = np.round(255 * ink).astype(np.uint8)[..., None]  # white ink on black, like the data
+    transparent = np.zeros((32, 32, 4), np.uint8)  # black ink whose alpha is the ink
+    transparent[..., 3] = np.round(255 * ink)
+    for image in (light_paper, dark_paper, np.repeat(light_paper, 3, axis=-1), transparent):
+        parsed = predict.parse_features(info, tf.io.encode_png(image).numpy())
+        assert parsed.shape == (1, 64)
+        np.testing.assert_allclose(parsed[0], features[5], atol=1 / 255)
+
+
 @pytest.mark.parametrize(
     "argv, stdin, fragment",
     [

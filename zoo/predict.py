@@ -225,10 +225,16 @@ def _parse_png(info, data: bytes) -> np.ndarray:
 
     height, width = info.extras["image_shape"]
     try:
-        image = tf.io.decode_png(data, channels=1)  # (h, w, 1) uint8
+        image = tf.io.decode_png(data, dtype=tf.uint16)  # (h, w, channels), 8-bit values scaled to 16 bits
     except (tf.errors.InvalidArgumentError, tf.errors.OpError):
         raise ValueError("The PNG cannot be decoded (damaged or not a PNG); pass a valid PNG or 64 CSV values.") from None
-    pixels = tf.cast(image, tf.float32) / 255.0  # (h, w, 1), 0..1
+    pixels = tf.cast(image, tf.float32) / 65535.0  # (h, w, channels), 0..1
+    channels = pixels.shape[-1]
+    if channels in (2, 4):
+        # Transparent parts are paper: composite the colour over white.
+        color, alpha = pixels[..., :-1], pixels[..., -1:]
+        pixels = color * alpha + (1.0 - alpha)
+    pixels = tf.reduce_mean(pixels, axis=-1, keepdims=True)  # (h, w, 1) gray
     if float(tf.reduce_mean(_border(pixels))) > 0.5:
         pixels = 1.0 - pixels  # Dark ink on light paper: the dataset stores ink as high values.
     small = tf.image.resize(pixels, (height, width), method="area")  # (8, 8, 1): ink share per cell
