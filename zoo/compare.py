@@ -332,6 +332,8 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
                 ]
             else:
                 points = [(e, validation[e].get(name)) for e in sorted(validation) if _finite(validation[e].get(name))]
+            if not points and name == "loss" and row["status"] == "diverged":
+                axis.plot([], [], "x", color=color, label=label)  # Diverged before its first evaluation.
             if points:
                 epochs, values = zip(*points)
                 axis.plot(epochs, values, color=color, marker="o" if len(points) < 30 else None,
@@ -345,6 +347,8 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
         if name == "loss":
             axis.set_yscale("log")
         if name == "gap":
+            # Symmetric log: an exploding first epoch does not flatten the small gaps.
+            axis.set_yscale("symlog", linthresh=0.1)
             axis.axhline(0.0, color="gray", linewidth=0.8)
     axes[0][0].legend(fontsize=8)
     title = f"{recipe.name}: {key}"
