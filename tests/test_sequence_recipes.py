@@ -39,15 +39,22 @@ def test_music_metrics_are_bits_per_char_of_the_nats_loss():
     np.testing.assert_allclose(np.asarray(bits), np.asarray(nats) / np.log(2.0), rtol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def tune_types():
+    """sentiment_lstm's default data (loaded once: encoding the tunes takes seconds)."""
+    recipe = zoo.get_recipe("sentiment_lstm")
+    return recipe.module.load_data(recipe.Config())
+
+
 def sentiment_model(info, **overrides):
     recipe = zoo.get_recipe("sentiment_lstm")
     config = zoo.make_config(recipe, {"units": 8, "embedding_dim": 4, **overrides})
     return recipe, recipe.module.build_model(config, info)
 
 
-def test_sentiment_on_tune_types_is_a_softmax_over_the_types():
+def test_sentiment_on_tune_types_is_a_softmax_over_the_types(tune_types):
     recipe = zoo.get_recipe("sentiment_lstm")
-    splits = recipe.module.load_data(recipe.Config())
+    splits = tune_types
     info = splits.info
     assert info.num_classes == 7
     _, model = sentiment_model(info)
@@ -75,11 +82,9 @@ def test_sentiment_on_imdb_is_one_logit_with_binary_crossentropy(tmp_path):
     np.testing.assert_array_equal(accuracy, (np.asarray(logits).reshape(-1) > 0) == np.asarray(targets))
 
 
-def test_sentiment_ignores_padding():
+def test_sentiment_ignores_padding(tune_types):
     """mask_zero: trailing padding (id 0) leaves the final state, so the output, unchanged."""
-    recipe = zoo.get_recipe("sentiment_lstm")
-    info = recipe.module.load_data(recipe.Config()).info
-    _, model = sentiment_model(info, dropout=0.0)
+    _, model = sentiment_model(tune_types.info, dropout=0.0)
     tokens = np.array([[5, 9, 3, 7, 2, 0, 0, 0]], dtype=np.int32)
     padded = np.concatenate([tokens, np.zeros((1, 20), dtype=np.int32)], axis=1)
     np.testing.assert_allclose(np.asarray(model(tokens)), np.asarray(model(padded)), atol=1e-6)
