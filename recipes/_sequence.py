@@ -97,7 +97,8 @@ def _sampler(model):
     )
     def sample(prompt_ids, length, temperature, seed):
         states = list(cell.get_initial_state(batch_size=1))
-        # Read the prompt: every character but the last only updates the state.
+        # Read the prompt, one character at a time; the logits after its last
+        # character give the distribution of the first new one.
         logits = tf.zeros([1, head.units])  # (1, vocab), replaced by the first step
         for index in tf.range(tf.shape(prompt_ids)[0]):
             logits, states = step(prompt_ids[index], states)
