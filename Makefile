@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate golden
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -72,6 +72,12 @@ generate: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# Re-record tests/golden_losses.json (every recipe's short CPU run; see
+# tests/record_golden.py). Only when a change is meant to change training.
+# make golden ARGS="music_lstm" re-records one recipe.
+golden: $(STAMP)
+	$(PY) -m tests.record_golden $(ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/trainer_vs_fit.py
