@@ -257,3 +257,16 @@ def test_a_metrics_line_cut_by_a_kill_is_dropped_on_resume(tmp_path):
     run.truncate_metrics(6, keep=4)
     assert metrics_path.read_text() == complete
     assert json.loads(complete.splitlines()[-1])["step"] == 6
+
+
+def test_rerunning_an_early_stopped_run_does_not_train_further(tmp_path):
+    stopping = ["epochs=30", "patience=2", "learning_rate=3.0", "optimizer=sgd"]
+    first = train_gates(tmp_path, *stopping)
+    assert first.steps < 30 * 3, "the run should have stopped early"
+    records = records_without_time(tmp_path)
+    again = train_gates(tmp_path, *stopping)
+    assert again.resumed_from_step == first.steps
+    assert again.steps == first.steps
+    assert records_without_time(tmp_path) == records
+    for a, b in zip(weights_of(first.model), weights_of(again.model)):
+        np.testing.assert_array_equal(a, b)
