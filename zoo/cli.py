@@ -33,6 +33,34 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def add_intermixed_parser(subparsers, name: str, **kwargs):
+    """`subparsers.add_parser`, but `key=value` words may also follow the options.
+
+    argparse (before Python 3.12) stops filling a `nargs="*"` positional at the
+    first option, so `tune NAME --trials 2 epochs=3` would be an error. This
+    parser parses intermixed options and positionals instead.
+    """
+    base = subparsers._parser_class
+
+    class IntermixedParser(base):
+        _inside = False
+
+        def parse_known_args(self, args=None, namespace=None):
+            if self._inside:
+                return super().parse_known_args(args, namespace)
+            self._inside = True
+            try:
+                return self.parse_known_intermixed_args(args, namespace)
+            finally:
+                self._inside = False
+
+    subparsers._parser_class = IntermixedParser
+    try:
+        return subparsers.add_parser(name, **kwargs)
+    finally:
+        subparsers._parser_class = base
+
+
 def default_workdir(name: str) -> pathlib.Path:
     return pathlib.Path("runs") / name
 
@@ -44,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="one row per recipe")
     listing.set_defaults(run=run_list)
 
-    training = commands.add_parser("train", help="train a recipe (resumes if the workdir has a run)")
+    training = add_intermixed_parser(commands, "train", help="train a recipe (resumes if the workdir has a run)")
     training.add_argument("name")
     training.add_argument("overrides", nargs="*", metavar="key=value")
     training.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")

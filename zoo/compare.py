@@ -30,6 +30,7 @@ import pathlib
 import re
 import time
 
+from zoo import cli
 from zoo import config as config_lib
 from zoo import registry
 from zoo import rundir
@@ -363,36 +364,8 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
 # -------------------------------------------------------------------- CLI
 
 
-def add_intermixed_parser(subparsers, name: str, **kwargs):
-    """`subparsers.add_parser`, but `key=value` words may also follow the options.
-
-    argparse (before Python 3.12) stops filling a `nargs="*"` positional at the
-    first option, so `tune NAME --trials 2 epochs=3` would be an error. This
-    parser parses intermixed options and positionals instead.
-    """
-    base = subparsers._parser_class
-
-    class IntermixedParser(base):
-        _inside = False
-
-        def parse_known_args(self, args=None, namespace=None):
-            if self._inside:
-                return super().parse_known_args(args, namespace)
-            self._inside = True
-            try:
-                return self.parse_known_intermixed_args(args, namespace)
-            finally:
-                self._inside = False
-
-    subparsers._parser_class = IntermixedParser
-    try:
-        return subparsers.add_parser(name, **kwargs)
-    finally:
-        subparsers._parser_class = base
-
-
 def add_command(subparsers) -> None:
-    parser = add_intermixed_parser(
+    parser = cli.add_intermixed_parser(
         subparsers,
         "compare",
         help="train a recipe once per value of one key; table + plot",

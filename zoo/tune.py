@@ -66,6 +66,7 @@ import math
 import pathlib
 import time
 
+from zoo import cli
 from zoo import compare as compare_lib
 from zoo import config as config_lib
 from zoo import registry
@@ -492,7 +493,7 @@ def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
 
 
 def add_command(subparsers) -> None:
-    parser = compare_lib.add_intermixed_parser(
+    parser = cli.add_intermixed_parser(
         subparsers,
         "tune",
         help="hyperparameter search (keras-tuner) over the recipe's SEARCH_SPACE",

@@ -66,3 +66,10 @@ def test_real_process_prints_exactly_one_stderr_line():
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [completed.stderr.strip()]
     assert completed.stderr.startswith("error: batch_size=0 is out of range")
+
+
+def test_options_may_come_before_or_after_overrides(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    argv = ["train", "perceptron_gates", "--quiet", "--workdir", str(workdir), "epochs=1", "repeats=2"]
+    assert cli.main(argv) == 0
+    assert json.loads((workdir / "config.json").read_text())["config"]["epochs"] == 1
