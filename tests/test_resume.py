@@ -3,10 +3,11 @@
 Each case runs `python -m zoo train ...` in a subprocess with the trainer's test
 hook ZOO_TEST_KILL_AT (see zoo/trainer.py) set, so the process SIGKILLs itself
 at a known point: mid-epoch between two checkpoints ("step:N"), inside an
-end-of-epoch evaluation ("eval:N") or inside a checkpoint save ("save:N"). The
-same command is then rerun without the hook, and its final and best weights
-and its metrics.jsonl must equal those of an uninterrupted run with the same
-seed, bit for bit.
+end-of-epoch evaluation ("eval:N") or inside a checkpoint save ("save:N").
+Each recipe's run is killed at all three points in turn (each rerun resuming
+from what the previous kill left), then rerun without the hook to the end; its
+final and best weights and its metrics.jsonl must equal those of an
+uninterrupted run with the same seed, bit for bit.
 
 The MLP has dropout, so its RNG state must be in the checkpoint; the sequence
 recipe (an LSTM language model with gradient clipping and a cosine schedule)
@@ -89,31 +90,42 @@ def references(tmp_path_factory):
     return runs
 
 
-# (arguments, kill point, the checkpoints listed right after the kill)
-CASES = [
-    pytest.param(MLP, "step:7", ["ckpt-4"], id="mlp-mid-epoch"),
-    pytest.param(MLP, "eval:2", ["ckpt-12", "ckpt-16", "ckpt-20"], id="mlp-during-eval"),
-    pytest.param(MLP, "save:3", ["ckpt-4", "ckpt-8"], id="mlp-during-save"),
-    pytest.param(SEQUENCE, "step:5", ["ckpt-3"], id="lstm-mid-epoch"),
-    pytest.param(SEQUENCE, "save:2", ["ckpt-3"], id="lstm-during-save"),
-    pytest.param(SEQUENCE, "eval:1", ["ckpt-3", "ckpt-6", "ckpt-9"], id="lstm-during-eval"),
-]
+# Each recipe's run is killed three times in a row, at a different point each
+# time, each rerun resuming from what the kill before it left; then one last
+# rerun finishes it. Per kill: (the hook, the checkpoints listed right after it,
+# the checkpoint whose files a killed save left behind unlisted, or None).
+KILL_CHAINS = {
+    "digits_mlp": [
+        ("step:7", ["ckpt-4"], None),  # Mid-epoch, between the checkpoints of steps 4 and 8.
+        # Resumed at 4: evaluations at steps 10 and 20; killed inside the second,
+        # after the checkpoint_every save of step 20 and the epoch's train record.
+        ("eval:2", ["ckpt-12", "ckpt-16", "ckpt-20"], None),
+        # Resumed at 20 with the evaluation still to do: saves at 20, 24, then 28 is killed.
+        ("save:3", ["ckpt-16", "ckpt-20", "ckpt-24"], "ckpt-28"),
+    ],
+    "music_lstm": [
+        ("step:5", ["ckpt-3"], None),
+        ("save:1", ["ckpt-3"], "ckpt-6"),  # Resumed at 3; its first save (step 6) is killed.
+        ("eval:1", ["ckpt-3", "ckpt-6", "ckpt-9"], None),  # The last step's evaluation is killed.
+    ],
+}
+ARGUMENTS = {"digits_mlp": MLP, "music_lstm": SEQUENCE}
 
 
-@pytest.mark.parametrize("arguments, kill_at, listed", CASES)
-def test_killed_run_resumes_bit_identically(tmp_path, references, arguments, kill_at, listed):
-    killed = zoo_train(tmp_path, arguments, kill_at=kill_at)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr
-    assert checkpoint_list(tmp_path) == listed
-    if kill_at.startswith("save:"):
-        # The killed save left its files behind, unlisted; resuming ignores them.
-        step = {"save:3": 10, "save:2": 6}[kill_at]
-        assert (tmp_path / "checkpoints" / f"ckpt-{step}.index").exists()
-    assert not (tmp_path / "final.weights.h5").exists()
+@pytest.mark.parametrize("recipe", sorted(KILL_CHAINS))
+def test_killed_runs_resume_bit_identically(tmp_path, references, recipe):
+    arguments = ARGUMENTS[recipe]
+    for kill_at, listed, orphan in KILL_CHAINS[recipe]:
+        killed = zoo_train(tmp_path, arguments, kill_at=kill_at)
+        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
+        assert checkpoint_list(tmp_path) == listed, kill_at
+        if orphan:
+            assert (tmp_path / "checkpoints" / f"{orphan}.index").exists(), kill_at
+        assert not (tmp_path / "final.weights.h5").exists()
 
     resumed = zoo_train(tmp_path, arguments)
     assert resumed.returncode == 0, resumed.stderr
-    assert_same_run(references[arguments[0]], tmp_path)
+    assert_same_run(references[recipe], tmp_path)
 
 
 def test_checkpoint_holds_dropout_rng_state_and_optimizer_slots(references):
