@@ -18,11 +18,21 @@ half window (recipes/_transformer.py explains why and how).
 attention weights. `dataset=tiny_shakespeare` (tfds, internet once) and
 `data_path=FILE` (your own ABC/text file) train the same model on other text.
 
-    make train MODEL=music_transformer
+    make train MODEL=music_transformer ARGS="max_steps=450"
     make generate MODEL=music_transformer ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
     make attention MODEL=music_transformer ARGS='--text "X:1\nK:D\n|:dAFA dAFA|"'
 
-Measured: MEASURED_RESULTS
+Measured (x86_64, 2 CPU cores shared with other jobs, load average 8-12,
+TF 2.21, Keras 3.15, no GPU): the train command above, 450 steps (about 4 of
+the 6 default epochs) in 245 s of training (254 s wall, 207 s of CPU), gives
+validation 1.231 nats = 1.776 bits/char (test 1.743 bits/char); 430,931
+parameters. With learning_rate=0.001 (its first default) the same 450 steps
+reached only 1.980 bits/char. The generate command: 8 of 10 tunes parse and
+have notes (valid-song rate 80%). Sampling speed, measured interleaved with
+the RNN and LSTM (benchmarks/music_models.py, load 6.9): 550 characters/s with
+the key/value cache against 243/s recomputing the context for every
+character; 664 vs 69/s (9.6x) with a 400-character window. The comparison
+with music_rnn and music_lstm is in docs/results_attention.md.
 """
 
 import dataclasses
@@ -36,7 +46,7 @@ from recipes import _common, _transformer
 class Config(_common.TrainConfig):
     epochs: int = 6
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3  # Peak of the cosine schedule (1e-3: 1.980 bits/char, see above).
     lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
     grad_clip_norm: float = 1.0  # Clip the global gradient norm (0: off).
     dataset: typing.Literal["irish", "tiny_shakespeare"] = "irish"
