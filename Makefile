@@ -82,6 +82,7 @@ golden: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/trainer_vs_fit.py
 	$(PY) benchmarks/attention.py
+	$(PY) benchmarks/music_models.py
 
 tensorboard: $(STAMP)
 	$(PY) -m tensorboard.main --logdir runs
