@@ -270,3 +270,27 @@ def test_rerunning_an_early_stopped_run_does_not_train_further(tmp_path):
     assert records_without_time(tmp_path) == records
     for a, b in zip(weights_of(first.model), weights_of(again.model)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("damage", ["corrupted", "deleted"])
+def test_a_damaged_checkpoint_list_still_resumes_from_the_files(tmp_path, reference, damage, capsys):
+    reference_dir, reference_weights, reference_records = reference
+    train_gates(tmp_path, "checkpoint_every=2")
+    state = tmp_path / "checkpoints" / "checkpoint"
+    if damage == "corrupted":
+        state.write_text('model_checkpoint_path: "ckpt-12"\nall_model_chec')
+    else:
+        state.unlink()
+    # Saves every 2 steps and at each epoch's end leave ckpt-9, -10 and -12 on disk;
+    # ckpt-12 is damaged too, so the newest good one is ckpt-10.
+    assert [number for number in (8, 9, 10, 11, 12) if checkpoint_files(tmp_path, number)] == [9, 10, 12]
+    truncate(data_file(tmp_path, 12))
+    capsys.readouterr()
+
+    resumed = train_gates(tmp_path, "checkpoint_every=2")
+    error = capsys.readouterr().err
+    assert "is missing or unreadable; trying the" in error, error
+    assert "ckpt-12 is unreadable" in error and "ckpt-10" in error, error
+    assert resumed.resumed_from_step == 10 and resumed.steps == 12
+    for a, b in zip(reference_weights, weights_of(resumed.model)):
+        np.testing.assert_array_equal(a, b)

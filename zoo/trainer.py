@@ -282,7 +282,7 @@ class Trainer:
         restarted over them.
         """
         unreadable = []
-        for path in reversed(self.manager.checkpoints):
+        for path in reversed(self._checkpoint_paths()):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except Exception as error:  # noqa: BLE001  TF raises OpError, IndexError, ValueError, ... for bad files.
@@ -299,6 +299,28 @@ class Trainer:
                 f"(newest: {unreadable[0]}); nothing was changed. Move the workdir aside or pass another --workdir."
             )
         return 0
+
+    def _checkpoint_paths(self) -> list:
+        """The checkpoints to resume from, oldest first.
+
+        Normally the manager's list. When that list (the `checkpoint` file) is
+        missing or unreadable but checkpoint files are there, they are found by
+        name instead, so that they are resumed from rather than trained over.
+        """
+        listed = list(self.manager.checkpoints)
+        if listed:
+            return listed
+        found = []
+        for index in self.run.checkpoints.glob("ckpt-*.index"):
+            number = index.name[len("ckpt-") : -len(".index")]
+            if number.isdigit():
+                found.append((int(number), str(index.with_suffix(""))))
+        if found:
+            self._warn(
+                f"warning: {self.run.checkpoints / 'checkpoint'} is missing or unreadable; "
+                f"trying the {len(found)} checkpoint files found there, newest first."
+            )
+        return [path for _, path in sorted(found)]
 
     # ----------------------------------------------------------------- steps
 
