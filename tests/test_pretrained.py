@@ -69,6 +69,20 @@ def test_shipped_checkpoint_matches_its_card(name):
     assert _close(summary["mean"], float(np.mean(summary["values"])), 1e-6)
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_card_command_still_gives_the_shipped_config(name):
+    """A recipe whose defaults changed after shipping makes its card's command lie: reship it."""
+    from zoo import config as config_lib
+
+    card = json.loads((pretrained.ROOT / "pretrained" / name / "card.json").read_text())
+    recipe = registry.get_recipe(card["recipe"])
+    now = config_lib.to_dict(
+        config_lib.make_config(recipe.Config, {**card["overrides"], "seed": str(card["shipped_seed"])})
+    )
+    changed = config_lib.differences(card["config"], now)
+    assert not changed, f"{name}: `{card['command']}` now trains another config ({'; '.join(changed)}); reship it"
+
+
 def test_list_shows_the_headline(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
