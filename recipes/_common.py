@@ -34,7 +34,10 @@ class TrainConfig:
     grad_clip_norm: float = 0.0  # Clip gradients to this global norm (0: off).
     patience: int = 0  # Early stopping: epochs without improvement (0: off).
     skip_nonfinite: bool = False  # Skip NaN/Inf steps instead of stopping.
-    checkpoint_every: int = 0  # Also checkpoint every N steps (0: each epoch).
+    checkpoint_every: int = 0  # Also checkpoint every N steps (0: off).
+    # At an epoch's end, checkpoint once this many seconds have passed since the
+    # last checkpoint (0: every epoch). The last epoch is always checkpointed.
+    checkpoint_seconds: float = 30.0
     precision: typing.Literal["float32", "mixed_float16", "mixed_bfloat16"] = (
         "float32"
     )
@@ -60,6 +63,12 @@ class TrainConfig:
         )
         require(self, "patience", self.patience >= 0, "must be >= 0 (0: off)")
         require(self, "checkpoint_every", self.checkpoint_every >= 0, "must be >= 0")
+        require(
+            self,
+            "checkpoint_seconds",
+            math.isfinite(self.checkpoint_seconds) and self.checkpoint_seconds >= 0,
+            "must be >= 0 (0: every epoch)",
+        )
 
 
 def require(config, key: str, condition: bool, expectation: str) -> None:

@@ -31,10 +31,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # digits: 1257 training rows, batch 128 -> 10 steps per epoch; checkpoints at
 # steps 4, 8, 10 (end of epoch 1), 12, 16, 20, ...
-MLP = ["digits_mlp", "epochs=3", "learning_rate=0.001", "hidden_units=8", "depth=2", "dropout=0.3", "batch_size=128",
+MLP = ["digits_mlp", "epochs=3", "checkpoint_seconds=0", "learning_rate=0.001", "hidden_units=8", "depth=2", "dropout=0.3", "batch_size=128",
        "checkpoint_every=4", "patience=0", "seed=5"]
 # irish tunes, 100-character windows: 9 steps of 16 windows, checkpoints at 3, 6, 9.
-SEQUENCE = ["music_lstm", "epochs=1", "max_steps=9", "learning_rate=0.003", "grad_clip_norm=1.0", "units=8", "embedding_dim=4", "batch_size=16",
+SEQUENCE = ["music_lstm", "epochs=1", "checkpoint_seconds=0", "max_steps=9", "learning_rate=0.003", "grad_clip_norm=1.0", "units=8", "embedding_dim=4", "batch_size=16",
             "checkpoint_every=3", "seed=2"]
 
 

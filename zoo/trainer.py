@@ -184,6 +184,7 @@ class Trainer:
         self._kill_at = _parse_kill_at(os.environ.get(KILL_AT_VARIABLE, ""))
         self._kill_step = self._kill_at.get("step", -1)
         self._events = {"eval": 0, "save": 0}
+        self._last_checkpoint = time.monotonic()
 
     # ---------------------------------------------------------------- set-up
 
@@ -466,6 +467,7 @@ class Trainer:
 
     def _loop(self, started: float) -> None:
         config = self.config
+        self._last_checkpoint = time.monotonic()
         writer = tf.summary.create_file_writer(str(self.run.tensorboard / "train"))
         self._validation_writer = tf.summary.create_file_writer(str(self.run.tensorboard / "validation"))
         while True:
@@ -529,6 +531,7 @@ class Trainer:
             self.checkpoint.write(os.path.join(self.manager.directory, f"ckpt-{step}"))
             _kill_self()
         self.manager.save(checkpoint_number=step)
+        self._last_checkpoint = time.monotonic()
 
     def _current_learning_rate(self) -> float:
         rate = self.optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
@@ -583,7 +586,12 @@ class Trainer:
                     f"{self.config.patience} epochs (best epoch {int(self.best_epoch.numpy())})."
                 )
                 stop = True
-        self._save_checkpoint(step)
+        last_epoch = stop or step >= self.total_steps or int(self.epoch.numpy()) >= self.config.epochs
+        # A checkpoint costs about as much as a few dozen small steps, so for
+        # short epochs it is written every `checkpoint_seconds`, not every epoch.
+        # Resuming replays the epochs since the last one, bit for bit.
+        if last_epoch or time.monotonic() - self._last_checkpoint >= self.config.checkpoint_seconds:
+            self._save_checkpoint(step)
         self._say(
             f"epoch {epoch + 1}/{self.config.epochs} step {step}: "
             + " ".join(f"train_{k}={v:.4g}" for k, v in train_record.items() if "norm" not in k)

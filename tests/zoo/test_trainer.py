@@ -10,7 +10,8 @@ import zoo
 from zoo import trainer
 
 # 16 training rows with batch_size 6: batches of 6, 6 and a ragged 4.
-GATES = ["repeats=4", "batch_size=6", "hidden_units=4"]
+# checkpoint_seconds=0: a checkpoint at every epoch end, which these tests count on.
+GATES = ["repeats=4", "batch_size=6", "hidden_units=4", "checkpoint_seconds=0"]
 
 
 def train_gates(workdir, *overrides, strategy=None):
@@ -170,3 +171,13 @@ def test_mixed_bfloat16_policy_trains_and_is_restored(tmp_path):
     result = train_gates(tmp_path, "epochs=1", "precision=mixed_bfloat16")
     assert np.isfinite(result.best["loss"])
     assert keras.mixed_precision.dtype_policy().name == "float32"
+
+
+@pytest.mark.parametrize("seconds, expected", [(0.0, [3, 6, 9]), (3600.0, [9])])
+def test_epoch_end_checkpoints_follow_checkpoint_seconds(tmp_path, seconds, expected):
+    recipe = zoo.get_recipe("perceptron_gates")
+    config = zoo.make_config(recipe, [*GATES[:-1], "epochs=3", f"checkpoint_seconds={seconds}"])
+    run = trainer.Trainer(recipe, config, tmp_path, verbose=False)
+    run.fit()
+    saved = sorted(int(path.rsplit("-", 1)[1]) for path in run.manager.checkpoints)
+    assert saved == expected  # The last epoch is always checkpointed.
