@@ -2,8 +2,9 @@
 
 Lecture 1's loss for real-valued outputs: one linear output, mean squared
 error. Trains on scikit-learn's bundled diabetes data (10 features, offline).
-The target is standardized with training-split statistics, so the loss is the
-share of variance left unexplained (1 - R^2 on that split). The report at the
+The target is standardized with training-split statistics, so the loss is
+roughly the share of variance left unexplained (exactly 1 - R^2 on the
+training split). The report at the
 end gives test MAE and RMSE in the data's own units.
 
     make train MODEL=regression_mlp
