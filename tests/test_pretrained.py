@@ -79,7 +79,9 @@ def test_card_command_still_gives_the_shipped_config(name):
     now = config_lib.to_dict(
         config_lib.make_config(recipe.Config, {**card["overrides"], "seed": str(card["shipped_seed"])})
     )
-    changed = config_lib.differences(card["config"], now)
+    # A key added to the recipes after shipping is filled with its default when
+    # loading too (config_lib.from_dict); compare the keys the card recorded.
+    changed = config_lib.differences(card["config"], {key: now[key] for key in card["config"] if key in now})
     assert not changed, f"{name}: `{card['command']}` now trains another config ({'; '.join(changed)}); reship it"
 
 
