@@ -45,7 +45,7 @@ class TrainConfig:
 
     def __post_init__(self):
         check_types(self)
-        require(self, "seed", self.seed >= 0, "must be >= 0")
+        require(self, "seed", 0 <= self.seed < 2**31, "must be in [0, 2**31)")
         require(self, "epochs", self.epochs >= 1, "must be >= 1")
         require(self, "max_steps", self.max_steps >= 0, "must be >= 0 (0: no limit)")
         require(self, "batch_size", self.batch_size >= 1, "must be >= 1")

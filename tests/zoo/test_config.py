@@ -32,6 +32,7 @@ def test_dict_overrides_accept_typed_values():
         ("learning_rate=-1", "learning_rate must be a finite number > 0"),
         ("learning_rate=nan", "not a finite float"),
         ("batch_size=0", "batch_size must be >= 1"),
+        ("seed=1000000000000000000000000000000", "seed must be in [0, 2**31)"),
         ("optimizer=lbfgs", "is not one of: sgd, momentum"),
         ("skip_nonfinite=maybe", "is not a bool"),
         ("hidden_units=-1", "hidden_units must be >= 0"),
