@@ -106,13 +106,8 @@ def load_run(recipe, workdir):
 
 def load_pretrained(recipe):
     """(model, info, config) of the shipped checkpoint (zoo/pretrained.py)."""
-    try:
-        from zoo import pretrained
-    except ModuleNotFoundError:
-        raise ValueError(
-            "--pretrained is not available (this checkout has no zoo/pretrained.py); "
-            f"train the recipe with `python -m zoo train {recipe.name}` and drop --pretrained."
-        ) from None
+    from zoo import pretrained
+
     loaded = pretrained.load(recipe.name)
     return loaded.model, loaded.info, loaded.config
 
