@@ -139,6 +139,20 @@ def binary_crossentropy(targets, logits):
     return keras.losses.binary_crossentropy(targets, logits, from_logits=True)
 
 
+
+def width_crossentropy(targets, logits):
+    """Sigmoid cross-entropy for one logit, softmax cross-entropy for several."""
+    if logits.shape[-1] == 1:
+        return binary_crossentropy(targets, logits)
+    return sparse_crossentropy(targets, logits)
+
+
+def width_accuracy(targets, logits):
+    """Binary accuracy for one logit, argmax accuracy for several."""
+    if logits.shape[-1] == 1:
+        return binary_accuracy(targets, logits)
+    return accuracy(targets, logits)
+
 def mean_absolute_error(targets, outputs):
     """Per-example |target - output|."""
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))

@@ -63,19 +63,8 @@ HEADLINE = "accuracy"
 
 # Two classes get one logit (sigmoid); more get one logit per class (softmax).
 # The loss and the accuracy read which from the width of the model's output.
-def loss(targets, logits):
-    if logits.shape[-1] == 1:
-        return _common.binary_crossentropy(targets, logits)
-    return _common.sparse_crossentropy(targets, logits)
-
-
-def accuracy(targets, logits):
-    if logits.shape[-1] == 1:
-        return _common.binary_accuracy(targets, logits)
-    return _common.accuracy(targets, logits)
-
-
-METRICS = {"accuracy": accuracy}
+loss = _common.width_crossentropy
+METRICS = {"accuracy": _common.width_accuracy}
 
 
 def load_data(config):
