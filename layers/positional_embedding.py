@@ -5,18 +5,14 @@ import numbers
 import keras
 from keras import ops
 
+from layers import _checks
+
 POSITIONS = ("learned", "sinusoidal")
 
 # The base of the sinusoid wavelengths in "Attention Is All You Need".
 _SINUSOID_BASE = 10000.0
 
 
-def _is_positive_integer(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Integral)
-        and value > 0
-    )
 
 
 def _fresh_copy(initializer):
@@ -109,17 +105,14 @@ class PositionalEmbedding(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for argument_name, value in (
-            ("vocab_size", vocab_size),
-            ("max_length", max_length),
-            ("output_dim", output_dim),
-        ):
-            if not _is_positive_integer(value):
-                raise ValueError(
-                    f"PositionalEmbedding: `{argument_name}` must be a "
-                    f"positive integer; received {argument_name}={value!r}. "
-                    f"Pass an int greater than 0."
-                )
+        _checks.check_positive_integers(
+            "PositionalEmbedding",
+            (
+                ("vocab_size", vocab_size, False),
+                ("max_length", max_length, False),
+                ("output_dim", output_dim, False),
+            ),
+        )
         if position not in POSITIONS:
             raise ValueError(
                 f"PositionalEmbedding: unknown position={position!r}. "

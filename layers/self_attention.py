@@ -6,17 +6,13 @@ import numbers
 import keras
 from keras import ops
 
+from layers import _checks
+
 # Replaces the logits of masked positions before the softmax (which runs in at
 # least float32). Matches keras.layers.Softmax, so masked results agree exactly.
 _MASKED_LOGIT = -1e9
 
 
-def _is_positive_integer(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Integral)
-        and value > 0
-    )
 
 
 def _fresh_copy(initializer):
@@ -158,29 +154,16 @@ class SelfAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for argument_name, value, may_be_none in (
-            ("num_heads", num_heads, False),
-            ("key_dim", key_dim, False),
-            ("value_dim", value_dim, True),
-            ("output_dim", output_dim, True),
-        ):
-            if value is None and may_be_none:
-                continue
-            if not _is_positive_integer(value):
-                raise ValueError(
-                    f"SelfAttention: `{argument_name}` must be a positive "
-                    f"integer{' or None' if may_be_none else ''}; received "
-                    f"{argument_name}={value!r}."
-                )
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, numbers.Real)
-            or not 0.0 <= dropout < 1.0
-        ):
-            raise ValueError(
-                f"SelfAttention: `dropout` must be a float in [0, 1); "
-                f"received dropout={dropout!r}."
-            )
+        _checks.check_positive_integers(
+            "SelfAttention",
+            (
+                ("num_heads", num_heads, False),
+                ("key_dim", key_dim, False),
+                ("value_dim", value_dim, True),
+                ("output_dim", output_dim, True),
+            ),
+        )
+        _checks.check_dropout("SelfAttention", dropout)
         self.num_heads = int(num_heads)
         self.key_dim = int(key_dim)
         self.value_dim = None if value_dim is None else int(value_dim)

@@ -5,16 +5,11 @@ import numbers
 import keras
 from keras import ops
 
+from layers import _checks
 from layers import dense
 from layers import self_attention
 
 
-def _is_positive_integer(value):
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Integral)
-        and value > 0
-    )
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -96,28 +91,11 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for argument_name, value, may_be_none in (
-            ("num_heads", num_heads, False),
-            ("ff_dim", ff_dim, False),
-            ("key_dim", key_dim, True),
-        ):
-            if value is None and may_be_none:
-                continue
-            if not _is_positive_integer(value):
-                raise ValueError(
-                    f"TransformerBlock: `{argument_name}` must be a positive "
-                    f"integer{' or None' if may_be_none else ''}; received "
-                    f"{argument_name}={value!r}."
-                )
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, numbers.Real)
-            or not 0.0 <= dropout < 1.0
-        ):
-            raise ValueError(
-                f"TransformerBlock: `dropout` must be a float in [0, 1); "
-                f"received dropout={dropout!r}."
-            )
+        _checks.check_positive_integers(
+            "TransformerBlock",
+            (("num_heads", num_heads, False), ("ff_dim", ff_dim, False), ("key_dim", key_dim, True)),
+        )
+        _checks.check_dropout("TransformerBlock", dropout)
         try:
             self._activation_function = keras.activations.get(activation)
         except ValueError as error:
