@@ -1,23 +1,35 @@
-"""Our GradientTape trainer against keras `model.fit`, same model and data, one run.
+"""Our GradientTape trainer against keras `model.fit`: same model, data, optimizer and batch, one process.
 
-    .venv/bin/python benchmarks/trainer_vs_fit.py [--epochs 12] [--recipes digits_mlp,playground_mlp,music_rnn:3]
+    .venv/bin/python benchmarks/trainer_vs_fit.py [--rounds 3] [--recipes digits_mlp,music_rnn]
+        [--fit-steps-per-execution 8,32]
 
-A recipe may carry its own epoch count after a colon (music_rnn:3).
+For each recipe, each variant trains the recipe's own model from the same
+seed, evaluating on the validation split after every epoch:
 
-For each recipe both loops train the recipe's own model (same seed, same
-optimizer and learning rate, same batch size, the same cached/shuffled/batched
-tf.data pipeline) and evaluate on the validation split after every epoch.
-Steady-state speed is the optimizer steps of epochs 2..E divided by the time
-between the end of epoch 1 and the end of epoch E, so tracing and start-up are
-left out for both. Ours also writes a checkpoint, metrics.jsonl and TensorBoard
-scalars every epoch; fit gets a ModelCheckpoint(best weights) callback. The
-ratio is ours / fit in steps per second: above 1.0 means our loop is faster.
-A benchmark prints; no test asserts a time.
+- fit, steps_per_execution=1 (keras's default) and each of the larger values;
+  fit's `jit_compile` is left at "auto" (off on a CPU-only machine);
+- ours at the recipe's defaults (steps_per_call, jit_compile=false), and ours
+  with jit_compile=true.
+
+The variants run interleaved, round after round (each round in a rotated
+order), and each cell is the median over the rounds, so a change in the
+machine's load hits every column alike. Speed is the steady state: optimizer
+steps of epochs 2..E over the time from the end of epoch 1 to the end of epoch
+E, so tracing and start-up are left out of every column. Ours also writes
+metrics.jsonl, TensorBoard scalars and checkpoints as it always does; fit gets
+a ModelCheckpoint(best weights) callback.
+
+The recurrent recipes take minutes per epoch at their defaults, so they train
+on the first TRUNCATED_BATCHES batches' worth of examples per epoch and
+validate on as many (both loops see the same truncated data). The load
+average is printed before and after. A benchmark prints; no test asserts a time.
 """
 
 import argparse
+import dataclasses
 import os
 import pathlib
+import statistics
 import sys
 import tempfile
 import time
@@ -28,8 +40,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import datasets  # noqa: E402
 import zoo  # noqa: E402
-from zoo import trainer  # noqa: E402
+from zoo import batches, optimizers, runs, trainer  # noqa: E402
+
+RECIPES = "digits_mlp:12,playground_mlp:12,binary_mlp:12,music_rnn:3,music_lstm:3"
+TRUNCATED = ("music_rnn", "music_lstm")
+TRUNCATED_BATCHES = 8
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -42,79 +59,114 @@ class EpochClock(keras.callbacks.Callback):
         self.ends.append(time.perf_counter())
 
 
-def ours(recipe, config, workdir):
-    result = zoo.train(recipe, config, workdir, verbose=False)
-    ends = [r["wall_time"] for r in result.history if r["split"] == "validation"]
-    return result.steps, ends, result
+def truncated(splits, batch_size):
+    """The same splits with TRUNCATED_BATCHES batches' worth of train and validation examples."""
+    count = TRUNCATED_BATCHES * batch_size
+    num_examples = {**splits.info.num_examples, "train": count, "validation": count}
+    info = dataclasses.replace(splits.info, num_examples=num_examples)
+    return datasets.Splits(splits.train.take(count), splits.validation.take(count), splits.test, info)
 
 
-def keras_fit(recipe, config, splits, steps_per_epoch, workdir):
+def steady_rate(steps_per_epoch, epoch_ends):
+    """Steps per second from the end of epoch 1 to the end of the last epoch."""
+    return steps_per_epoch * (len(epoch_ends) - 1) / (epoch_ends[-1] - epoch_ends[0])
+
+
+def run_ours(recipe, config, splits, workdir):
+    original = recipe.module.load_data
+    recipe.module.load_data = lambda _config: splits
+    try:
+        result = zoo.train(recipe, config, workdir, verbose=False)
+    finally:
+        recipe.module.load_data = original
+    ends = [record["wall_time"] for record in result.history if record["split"] == "validation"]
+    return steady_rate(result.steps // config.epochs, ends)
+
+
+def run_fit(recipe, config, splits, steps_per_execution, workdir):
     trainer.seed_everything(config.seed)
     sample = next(iter(splits.train.batch(2)))[0]
-    model = trainer.build_model(recipe, config, splits.info, sample)
-    optimizer = zoo_optimizer(config)
+    model = runs.build_model(recipe, config, splits.info, sample)
+    count = int(splits.info.num_examples["train"])
+    steps_per_epoch = -(-count // config.batch_size)
     model.compile(
-        optimizer=optimizer,
-        loss=lambda y, p: recipe.module.loss(y, p),
-        metrics=[],
+        optimizer=optimizers.make_optimizer(config.optimizer, config.learning_rate, config.lr_schedule, steps_per_epoch * config.epochs),
+        loss=lambda targets, outputs: recipe.module.loss(targets, outputs),
+        steps_per_execution=steps_per_execution,
     )
     train = (
         splits.train.cache()
-        .shuffle(int(splits.info.num_examples["train"]), seed=config.seed)
+        .shuffle(count, seed=batches.order_seed(config.seed, 0))
         .batch(config.batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
-    validation = splits.validation.batch(trainer.EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+    validation = splits.validation.batch(runs.EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
     clock = EpochClock()
-    checkpoint = keras.callbacks.ModelCheckpoint(
+    best = keras.callbacks.ModelCheckpoint(
         str(pathlib.Path(workdir) / "fit_best.weights.h5"), save_best_only=True, save_weights_only=True
     )
-    started = time.perf_counter()
-    model.fit(train, validation_data=validation, epochs=config.epochs, verbose=0, callbacks=[clock, checkpoint])
-    return steps_per_epoch * config.epochs, [t - started for t in clock.ends]
+    model.fit(train, validation_data=validation, epochs=config.epochs, verbose=0, callbacks=[clock, best])
+    return steady_rate(steps_per_epoch, clock.ends)
 
 
-def zoo_optimizer(config):
-    from zoo import optimizers
-
-    return optimizers.make_optimizer(config.optimizer, config.learning_rate, config.lr_schedule)
-
-
-def steady_rate(total_steps, epoch_ends, epochs):
-    steps_per_epoch = total_steps / epochs
-    return steps_per_epoch * (epochs - 1) / (epoch_ends[-1] - epoch_ends[0])
+def measure(name, epochs, rounds, fit_values):
+    recipe = zoo.get_recipe(name)
+    config = zoo.make_config(recipe, {"epochs": epochs, "patience": 0})
+    splits = recipe.module.load_data(config)
+    if name in TRUNCATED:
+        splits = truncated(splits, config.batch_size)
+    variants = {f"fit spe={k}": ("fit", k) for k in (1, *fit_values)}
+    variants["ours"] = ("ours", config)
+    variants["ours jit"] = ("ours", dataclasses.replace(config, jit_compile=True))
+    rates = {label: [] for label in variants}
+    labels = list(variants)
+    for round_index in range(rounds):
+        order = labels[round_index % len(labels):] + labels[: round_index % len(labels)]
+        for label in order:
+            kind, setting = variants[label]
+            with tempfile.TemporaryDirectory() as workdir:
+                if kind == "fit":
+                    rates[label].append(run_fit(recipe, config, splits, setting, workdir))
+                else:
+                    rates[label].append(run_ours(recipe, setting, splits, pathlib.Path(workdir) / "ours"))
+    medians = {label: statistics.median(values) for label, values in rates.items()}
+    steps_per_epoch = -(-int(splits.info.num_examples["train"]) // config.batch_size)
+    return config, steps_per_epoch, medians
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--recipes", default="digits_mlp,playground_mlp,music_rnn:3")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--recipes", default=RECIPES, help="NAME:EPOCHS,...")
+    parser.add_argument("--fit-steps-per-execution", default="8,32")
     args = parser.parse_args()
+    fit_values = [int(value) for value in args.fit_steps_per_execution.split(",")]
 
-    rows = []
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    header = ("recipe", "batch", "steps/epoch", "fit spe=1", "fit best spe", "ours", "ours jit",
+              "ours / fit spe=1", "ours / fit best", "ours jit / ours")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for item in args.recipes.split(","):
         name, _, epochs = item.partition(":")
-        epochs = int(epochs or args.epochs)
-        recipe = zoo.get_recipe(name)
-        config = zoo.make_config(recipe, {"epochs": epochs, "patience": 0})
-        with tempfile.TemporaryDirectory() as workdir:
-            steps, our_ends, result = ours(recipe, config, pathlib.Path(workdir) / "ours")
-            spe = steps // epochs
-            fit_steps, fit_ends = keras_fit(recipe, config, result.splits, spe, workdir)
-        our_rate = steady_rate(steps, our_ends, epochs)
-        fit_rate = steady_rate(fit_steps, fit_ends, epochs)
-        rows.append((name, config.batch_size, spe, our_rate, fit_rate, our_rate / fit_rate, our_ends[-1], fit_ends[-1]))
-
-    header = ("recipe", "batch", "steps/epoch", "ours steps/s", "fit steps/s", "ours/fit", "ours total s", "fit total s")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for name, batch, spe, ours_rate, fit_rate, ratio, our_total, fit_total in rows:
-        print(
-            f"| {name} | {batch} | {spe} | {ours_rate:.0f} | {fit_rate:.0f} | {ratio:.2f} | "
-            f"{our_total:.1f} | {fit_total:.1f} |"
+        config, steps_per_epoch, medians = measure(name, int(epochs or 12), args.rounds, fit_values)
+        best_label = max((f"fit spe={k}" for k in fit_values), key=medians.get)
+        fit_default, fit_best = medians["fit spe=1"], medians[best_label]
+        ours, ours_jit = medians["ours"], medians["ours jit"]
+        lines.append(
+            f"| {name} | {config.batch_size} | {steps_per_epoch} | {fit_default:.0f} | "
+            f"{fit_best:.0f} ({best_label.split('=')[1]}) | {ours:.0f} (k={config.steps_per_call}) | {ours_jit:.0f} | "
+            f"{ours / fit_default:.2f} | {ours / fit_best:.2f} | {ours_jit / ours:.2f} |"
         )
-    print(f"\n{args.epochs} epochs unless the recipe names its own; steady state = epochs 2..E. "
-          f"TF {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores.")
+        print(lines[-1], flush=True)
+    print()
+    print("\n".join(lines))
+    print(
+        f"\nSteps per second, steady state (epochs 2..E), median of {args.rounds} interleaved rounds; "
+        f"fit best spe = the faster of steps_per_execution {args.fit_steps_per_execution}; "
+        f"{', '.join(TRUNCATED)} on {TRUNCATED_BATCHES} batches per epoch. "
+        f"TF {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores."
+    )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ class TrainConfig:
     precision: typing.Literal["float32", "mixed_float16", "mixed_bfloat16"] = (
         "float32"
     )
+    # Optimizer steps per compiled call: the host is visited once per call. It
+    # changes the speed, never the results, and a resume may change it.
+    steps_per_call: int = 32
+    jit_compile: bool = False  # Compile each step's forward and backward pass with XLA.
     dataset: str = ""  # Which data to train on; each recipe lists its choices.
 
     def __post_init__(self):
@@ -63,6 +67,7 @@ class TrainConfig:
         )
         require(self, "patience", self.patience >= 0, "must be >= 0 (0: off)")
         require(self, "checkpoint_every", self.checkpoint_every >= 0, "must be >= 0")
+        require(self, "steps_per_call", self.steps_per_call >= 1, "must be >= 1")
         require(
             self,
             "checkpoint_seconds",

@@ -62,7 +62,6 @@ def weights_file(code: pathlib.Path) -> pathlib.Path:
 def run_zoo(arguments, cwd):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     env.pop("ZOO_NATIVE_LOGS", None)
-    env.pop("ZOO_TEST_KILL_AT", None)
     return subprocess.run(
         [sys.executable, "-m", "zoo", *arguments], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )

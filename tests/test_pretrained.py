@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import cli, pretrained, registry, trainer
+from zoo import cli, pretrained, registry, runs, trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
 
@@ -58,7 +58,7 @@ def test_shipped_checkpoint_matches_its_card(name):
     loaded = pretrained.load(name)
     assert loaded.model.count_params() == card["parameters"]
     assert loaded.info.fingerprint == card["dataset"]["fingerprint"]
-    metrics = trainer.evaluate_model(loaded.recipe, loaded.model, loaded.splits, "test")
+    metrics = runs.evaluate_model(loaded.recipe, loaded.model, loaded.splits, "test")
     for metric, value in card["shipped_test_metrics"].items():
         assert _close(metrics[metric], value), f"{name} {metric}: evaluated {metrics[metric]}, card says {value}"
     # The shipped seed is one of the seeds the card's mean ± std summarises.
@@ -131,7 +131,7 @@ def _no_model_building(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the model was built from an unverified file")
 
-    monkeypatch.setattr(trainer, "load_model", refuse)
+    monkeypatch.setattr(runs, "load_model", refuse)
 
 
 def test_private_copy_loads(private_copy):

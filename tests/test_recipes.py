@@ -10,7 +10,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import trainer
+from zoo import runs
 
 # Small enough for every recipe's default data and model to take a few seconds.
 SMOKE = {"max_steps": 2, "epochs": 1, "batch_size": 8}
@@ -56,5 +56,5 @@ def _train_and_reload(recipe, config, tmp_path):
     np.testing.assert_array_equal(np.asarray(again.model(features, training=False)), expected)
 
     # The saved weights file rebuilds the same model from the recipe's code.
-    rebuilt, _ = trainer.load_model(recipe, config, tmp_path / "best.weights.h5")
+    rebuilt, _ = runs.load_model(recipe, config, tmp_path / "best.weights.h5")
     np.testing.assert_array_equal(np.asarray(rebuilt(features, training=False)), expected)

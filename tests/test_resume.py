@@ -1,8 +1,8 @@
 """Exact resume: a run killed with SIGKILL and rerun ends bit-identical to one never killed.
 
-Each case runs `python -m zoo train ...` in a subprocess with the trainer's test
-hook ZOO_TEST_KILL_AT (see zoo/trainer.py) set, so the process SIGKILLs itself
-at a known point: mid-epoch between two checkpoints ("step:N"), inside an
+Each case runs the zoo's `train` command in a subprocess through tests/kill_at.py,
+so the process SIGKILLs itself at a known point: mid-epoch between two
+checkpoints ("step:N"), inside an
 end-of-epoch evaluation ("eval:N") or inside a checkpoint save ("save:N").
 Each recipe's run is killed at all three points in turn (each rerun resuming
 from what the previous kill left), then rerun without the hook to the end; its
@@ -39,12 +39,10 @@ SEQUENCE = ["music_lstm", "epochs=1", "checkpoint_seconds=0", "max_steps=9", "le
 
 
 def zoo_train(workdir, arguments, kill_at=None):
-    env = {key: value for key, value in os.environ.items() if key != "ZOO_TEST_KILL_AT"}
-    env.update(CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
-    if kill_at:
-        env["ZOO_TEST_KILL_AT"] = kill_at
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
+    entry = ["-m", "tests.kill_at", kill_at] if kill_at else ["-m", "zoo"]
     return subprocess.run(
-        [sys.executable, "-m", "zoo", "train", *arguments, "--workdir", str(workdir), "--quiet"],
+        [sys.executable, *entry, "train", *arguments, "--workdir", str(workdir), "--quiet"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
 

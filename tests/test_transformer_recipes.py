@@ -145,9 +145,10 @@ def tiny_music_run(tmp_path_factory):
 
 def test_attention_weights_are_causal_distributions(tiny_music_run):
     recipe = registry.get_recipe("music_transformer")
-    from zoo import generate
+    from zoo import runs
 
-    model, info, config = generate.load_run(recipe, tiny_music_run)
+    run = runs.load_run(recipe, tiny_music_run)
+    model, info, config = run.model, run.info, run.config
     tokens, weights = recipe.module.attention_maps(model, info, config, "K:D\n|:dAF", 2)
     assert tokens == list("K:D\n|:dAF")
     assert weights.shape == (2, 9, 9)  # (heads, T, T)

@@ -19,8 +19,9 @@ _EXPORTS = {
     "list_recipes": "zoo.registry",
     "TrainResult": "zoo.trainer",
     "train": "zoo.trainer",
-    "evaluate": "zoo.trainer",
-    "load_model": "zoo.trainer",
+    "evaluate": "zoo.runs",
+    "load_model": "zoo.runs",
+    "load_run": "zoo.runs",
     "load_pretrained": "zoo.pretrained",
 }
 

@@ -95,7 +95,7 @@ def plot_attention(tokens, weights, path, title: str) -> None:
 
 
 def run_attention(args) -> int:
-    from zoo import generate
+    from zoo import runs
 
     recipe = registry.get_recipe(args.name)
     hook = attention_hook(recipe)
@@ -107,10 +107,8 @@ def run_attention(args) -> int:
     if args.out is not None and args.out.suffix.lower() != ".png":
         raise ValueError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
     workdir = args.workdir or pathlib.Path("runs") / args.name
-    if args.pretrained:
-        model, info, config = generate.load_pretrained(recipe)
-    else:
-        model, info, config = generate.load_run(recipe, workdir)
+    loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
+    model, info, config = loaded.model, loaded.info, loaded.config
     tokens, weights = hook(model, info, config, text, args.block)
     out = args.out or workdir / f"attention_block{args.block}.png"
     title = f"{args.name}: block {args.block}, {len(tokens)} tokens, {np.shape(weights)[0]} heads"

@@ -71,7 +71,7 @@ def parse_seeds(text: str) -> list:
 def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None) -> dict:
     """Trains `name` for each seed, ships the best and writes its card; returns the card."""
     from zoo import config as config_lib
-    from zoo import registry, rundir, trainer
+    from zoo import registry, rundir, runs
 
     recipe = registry.get_recipe(name)
     overrides = config_lib.split_overrides(list(overrides))
@@ -94,10 +94,9 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
             f"{run.best_weights} is {weights_bytes / 2**20:.1f} MiB, over the {MAX_WEIGHTS_BYTES // 2**20} MiB "
             "that a shipped checkpoint may take in git; ship a smaller config."
         )
-    config = config_lib.make_config(recipe.Config, {**overrides, "seed": str(best["seed"])})
     # Evaluate the weights file exactly as a user (and the tests) will load it.
-    model, splits = trainer.load_model(recipe, config, run.best_weights)
-    shipped_test = trainer.evaluate_model(recipe, model, splits, "test")
+    shipped = runs.load_run(recipe, best_dir)
+    shipped_test = runs.evaluate_model(recipe, shipped.model, shipped.splits, "test")
 
     destination.mkdir(parents=True, exist_ok=True)
     weights_sha = pretrained.copy_verified(run.best_weights, destination / "model.weights.h5")
@@ -112,7 +111,7 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
         key for key in records[0].get("report", {})
         if all(isinstance(r.get("report", {}).get(key), (int, float)) for r in records)
     )
-    info = splits.info
+    info = shipped.info
     card = {
         "name": name,
         "recipe": recipe.name,
@@ -151,9 +150,9 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
             "num_classes": info.num_classes,
             "class_names": list(info.class_names),
         },
-        "parameters": int(model.count_params()),
+        "parameters": int(shipped.model.count_params()),
         "weights": {"file": "model.weights.h5", "bytes": weights_bytes, "sha256": weights_sha},
-        "config": config_lib.to_dict(config),
+        "config": config_lib.to_dict(shipped.config),
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     _write_json(destination / "card.json", card)
@@ -180,7 +179,7 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
 def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
     """Trains one seed (or reuses its finished record); returns the record."""
     from zoo import config as config_lib
-    from zoo import rundir, trainer
+    from zoo import rundir, runs, trainer
 
     record_path = workdir / SEED_RECORD
     config_dict = config_lib.to_dict(config)
@@ -195,7 +194,7 @@ def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
     started = time.perf_counter()
     result = trainer.train(recipe, config, workdir, verbose=verbose)
     wall_time = time.perf_counter() - started
-    test = trainer.evaluate_model(recipe, result.model, result.splits, "test")
+    test = runs.evaluate_model(recipe, result.model, result.splits, "test")
     record = {
         "seed": config.seed,
         "config": config_dict,

@@ -17,6 +17,7 @@ import sys
 
 from zoo import config as config_lib
 from zoo import registry
+from zoo import runs
 from zoo import trainer
 
 USAGE_ERROR = 2
@@ -121,7 +122,7 @@ def run_train(args) -> int:
     config = config_lib.make_config(recipe.Config, args.overrides)
     workdir = args.workdir or default_workdir(args.name)
     result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
-    test = trainer.evaluate_model(recipe, result.model, result.splits, "test")
+    test = runs.evaluate_model(recipe, result.model, result.splits, "test")
     best = result.best
     print(
         f"{args.name}: {result.steps} steps in {result.wall_time:.1f} s; best validation "
@@ -144,7 +145,7 @@ def run_evaluate(args) -> int:
         print(json.dumps({"recipe": args.name, "split": args.split, "weights": "pretrained", **metrics}))
         return 0
     workdir = args.workdir or default_workdir(args.name)
-    metrics = trainer.evaluate(recipe, workdir, split=args.split, weights=args.weights)
+    metrics = runs.evaluate(recipe, workdir, split=args.split, weights=args.weights)
     print(json.dumps({"recipe": args.name, "split": args.split, "weights": args.weights, **metrics}))
     return 0
 

@@ -51,9 +51,10 @@ def run_export(args) -> int:
 
 
 def _load(name, use_pretrained, workdir):
-    from zoo import predict, registry
+    from zoo import registry, runs
 
-    return predict.load_any(registry.get_recipe(name), use_pretrained, workdir)
+    loaded = runs.load(registry.get_recipe(name), workdir, pretrained=use_pretrained)
+    return loaded.model, loaded.info, loaded.config, loaded.recipe
 
 
 def input_signature(model, info, batch_size=None):

@@ -26,10 +26,8 @@ import json
 import pathlib
 import time
 
-from zoo import config as config_lib
 from zoo import registry
-from zoo import rundir
-from zoo import trainer
+from zoo import runs
 
 ABC_PROMPT = "X:"  # Every tune in ABC notation starts with its X: reference number.
 TEXT_PROMPT = "\n"
@@ -74,44 +72,6 @@ def generation_hook(recipe):
     return hook
 
 
-def load_run(recipe, workdir):
-    """(model with the run's best weights, dataset info, config) of a finished run.
-
-    Raises:
-        FileNotFoundError: no run or no weights in `workdir`.
-        ValueError: the run belongs to another recipe.
-    """
-    run = rundir.RunDir(workdir)
-    saved = run.read_config()
-    if saved is None:
-        raise FileNotFoundError(
-            f"no run in {str(run.path)!r} (no config.json); train first with "
-            f"`python -m zoo train {recipe.name} --workdir {run.path}`, or pass --pretrained."
-        )
-    if saved.get("recipe") != recipe.name:
-        raise ValueError(
-            f"workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
-            f"{recipe.name!r}; pass the right --workdir."
-        )
-    config = config_lib.from_dict(recipe.Config, saved["config"])
-    weights = run.best_weights if run.best_weights.exists() else run.final_weights
-    if not weights.exists():
-        raise FileNotFoundError(
-            f"{run.best_weights} does not exist: the run in {str(run.path)!r} has not finished an "
-            "epoch yet; train it further (rerun the same train command) first."
-        )
-    model, splits = trainer.load_model(recipe, config, weights)
-    return model, splits.info, config
-
-
-def load_pretrained(recipe):
-    """(model, info, config) of the shipped checkpoint (zoo/pretrained.py)."""
-    from zoo import pretrained
-
-    loaded = pretrained.load(recipe.name)
-    return loaded.model, loaded.info, loaded.config
-
-
 def is_abc(info) -> bool:
     """True when the model was trained on tunes in ABC notation."""
     source = str(info.extras.get("source", "")) if info.extras else ""
@@ -137,10 +97,8 @@ def run_generate(args) -> int:
     hook = generation_hook(recipe)
     check_request(args.length, args.temperature, args.num_tunes)
     workdir = args.workdir or pathlib.Path("runs") / args.name
-    if args.pretrained:
-        model, info, config = load_pretrained(recipe)
-    else:
-        model, info, config = load_run(recipe, workdir)
+    loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
+    model, info, config = loaded.model, loaded.info, loaded.config
     abc = is_abc(info)
     if args.num_tunes and not abc:
         raise ValueError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")

@@ -86,34 +86,10 @@ def load(name, use_pretrained: bool, workdir=None):
             f"{name} is a {recipe.task} recipe; predict handles classifiers and regressors; "
             f"use `python -m zoo generate {name}` for a language model."
         )
-    return load_any(recipe, use_pretrained, workdir)
+    from zoo import runs
 
-
-def load_any(recipe, use_pretrained: bool, workdir=None):
-    """(model, info, config, recipe) for any recipe: shipped, or a run's best weights."""
-    from zoo import config as config_lib
-    from zoo import rundir, trainer
-
-    name = recipe.name
-    if use_pretrained:
-        from zoo import pretrained
-
-        loaded = pretrained.load(name)
-        return loaded.model, loaded.info, loaded.config, recipe
-    run = rundir.RunDir(workdir or pathlib.Path("runs") / name)
-    saved = run.read_config()
-    if saved is None:
-        raise FileNotFoundError(
-            f"No run in {str(run.path)!r}; pass --pretrained for the shipped weights, or train "
-            f"with `python -m zoo train {name}`."
-        )
-    if saved.get("recipe") != recipe.name:
-        raise ValueError(f"Workdir {str(run.path)!r} holds recipe {saved.get('recipe')!r}, not {recipe.name!r}.")
-    if not run.best_weights.exists():
-        raise FileNotFoundError(f"{run.best_weights} does not exist; the run has not finished an epoch yet.")
-    config = config_lib.from_dict(recipe.Config, saved["config"])
-    model, splits = trainer.load_model(recipe, config, run.best_weights)
-    return model, splits.info, config, recipe
+    loaded = runs.load(recipe, workdir, pretrained=use_pretrained)
+    return loaded.model, loaded.info, loaded.config, recipe
 
 
 def predict(recipe, model, info, config, data: bytes) -> list:

@@ -200,7 +200,7 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
         FileNotFoundError: a shipped file is missing (or cannot be downloaded).
     """
     from zoo import config as config_lib
-    from zoo import registry, trainer
+    from zoo import registry, runs
 
     entry = entry_for(name, manifest_path)
     files = entry.get("files", {})
@@ -232,7 +232,7 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
         copy = pathlib.Path(private) / f"model{suffix}"
         copy.write_bytes(weights)
         try:
-            model, splits = trainer.load_model(recipe, config, copy)
+            model, splits = runs.load_model(recipe, config, copy)
         except (ValueError, OSError, KeyError) as error:
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise ValueError(
@@ -256,10 +256,10 @@ def load_pretrained(name: str):
 
 def evaluate_pretrained(name: str, split: str = "test") -> dict:
     """Loss and metrics of the shipped checkpoint on one split of its dataset."""
-    from zoo import trainer
+    from zoo import runs
 
     loaded = load(name)
-    return trainer.evaluate_model(loaded.recipe, loaded.model, loaded.splits, split)
+    return runs.evaluate_model(loaded.recipe, loaded.model, loaded.splits, split)
 
 
 def copy_verified(source, destination) -> str:

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import trainer
+from zoo import batches, runs, trainer
 
 # 16 training rows with batch_size 6: batches of 6, 6 and a ragged 4.
 # checkpoint_seconds=0: a checkpoint at every epoch end, which these tests count on.
@@ -24,13 +24,70 @@ def weights_of(model):
     return [np.array(w) for w in model.get_weights()]
 
 
-def test_train_step_is_traced_once_despite_a_ragged_last_batch(tmp_path):
+@pytest.fixture(params=["in_memory", "streaming"])
+def input_path(request, monkeypatch):
+    """Runs a test on both input paths: the split held in memory, and streamed."""
+    if request.param == "streaming":
+        monkeypatch.setattr(batches, "IN_MEMORY_MAX_BYTES", 0)
+    return request.param
+
+
+def test_the_call_is_traced_once_for_every_chunk_length_and_a_ragged_batch(tmp_path, input_path):
     recipe = zoo.get_recipe("perceptron_gates")
-    config = zoo.make_config(recipe, [*GATES, "epochs=3"])
+    # 3 steps per epoch (6, 6, then a ragged 4) in calls of 2 and 1 steps.
+    config = zoo.make_config(recipe, [*GATES, "epochs=3", "steps_per_call=2"])
     run = trainer.Trainer(recipe, config, tmp_path, verbose=False)
     result = run.fit()
     assert result.steps == 9
-    assert run.train_step.experimental_get_tracing_count() == 1
+    assert run.batches.streaming == (input_path == "streaming")
+    assert run.train_call.experimental_get_tracing_count() == 1
+
+
+def test_both_input_paths_give_the_same_batches_in_the_same_order():
+    recipe = zoo.get_recipe("digits_mlp")
+    splits = recipe.module.load_data(zoo.make_config(recipe))
+    count = splits.info.num_examples["train"]
+    strategy = tf.distribute.get_strategy()
+    in_memory = batches.InMemory(splits.train, count, 100, seed=7)
+    streaming = batches.Streaming(splits.train, count, 100, seed=7, strategy=strategy)
+    assert batches.fits_in_memory(splits.train, count)
+    for epoch in (0, 3):
+        order = in_memory.epoch_order(epoch)
+        for skip in (0, 5):
+            streamed = list(streaming.epoch_iterator(epoch, skip))
+            assert len(streamed) == 13 - skip  # 1257 rows: 12 batches of 100 and one of 57.
+            for step, (features, targets) in enumerate(streamed, start=skip):
+                gathered_features, gathered_targets = in_memory.batch(order, step)
+                np.testing.assert_array_equal(gathered_features, features)
+                np.testing.assert_array_equal(gathered_targets, targets)
+    assert not np.array_equal(in_memory.epoch_order(0), in_memory.epoch_order(1))
+
+
+def test_both_input_paths_train_bit_identically(tmp_path, monkeypatch):
+    in_memory = train_gates(tmp_path / "memory", "epochs=3", "steps_per_call=2", "learning_rate=0.1")
+    monkeypatch.setattr(batches, "IN_MEMORY_MAX_BYTES", 0)
+    streamed = train_gates(tmp_path / "stream", "epochs=3", "steps_per_call=2", "learning_rate=0.1")
+    for a, b in zip(weights_of(in_memory.model), weights_of(streamed.model)):
+        np.testing.assert_array_equal(a, b)
+    without_time = lambda history: [{k: v for k, v in r.items() if k != "wall_time"} for r in history]  # noqa: E731
+    assert without_time(in_memory.history) == without_time(streamed.history)
+
+
+@pytest.mark.parametrize("steps_per_call", [1, 4, 32])
+def test_steps_per_call_changes_nothing_but_the_speed(tmp_path, steps_per_call):
+    reference = train_gates(tmp_path / "one", "epochs=3", "checkpoint_every=2", "steps_per_call=1")
+    chunked = train_gates(tmp_path / "many", "epochs=3", "checkpoint_every=2", f"steps_per_call={steps_per_call}")
+    for a, b in zip(weights_of(reference.model), weights_of(chunked.model)):
+        np.testing.assert_array_equal(a, b)
+    assert [r["loss"] for r in reference.history] == [r["loss"] for r in chunked.history]
+
+
+def test_a_resume_may_change_steps_per_call_but_not_what_training_computes(tmp_path):
+    train_gates(tmp_path, "epochs=1", "steps_per_call=1")
+    resumed = train_gates(tmp_path, "epochs=1", "steps_per_call=8")
+    assert resumed.resumed_from_step == 3
+    with pytest.raises(ValueError, match=r"different config \(learning_rate"):
+        train_gates(tmp_path, "epochs=1", "learning_rate=0.5")
 
 
 def test_same_seed_gives_bit_identical_weights_and_other_seed_differs(tmp_path):
@@ -42,7 +99,7 @@ def test_same_seed_gives_bit_identical_weights_and_other_seed_differs(tmp_path):
     assert any(not np.array_equal(a, c) for a, c in zip(weights_of(first.model), weights_of(other.model)))
 
 
-def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path):
+def test_mirrored_strategy_on_two_cpus_matches_one_device(tmp_path, input_path):
     single = train_gates(tmp_path / "one", "epochs=2", "grad_clip_norm=0.5")
     mirrored_strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     assert mirrored_strategy.num_replicas_in_sync == 2
@@ -134,7 +191,7 @@ def test_early_stopping_restores_the_best_weights(tmp_path):
     assert len(validation) < 30, "early stopping should have cut the run short"
     best = min(validation, key=lambda r: r["loss"])
     assert best["epoch"] <= len(validation) - 2
-    restored = trainer.evaluate_model(zoo.get_recipe("perceptron_gates"), result.model, result.splits, "validation")
+    restored = runs.evaluate_model(zoo.get_recipe("perceptron_gates"), result.model, result.splits, "validation")
     assert restored["loss"] == pytest.approx(best["loss"], rel=1e-6)
 
 
@@ -179,5 +236,31 @@ def test_epoch_end_checkpoints_follow_checkpoint_seconds(tmp_path, seconds, expe
     config = zoo.make_config(recipe, [*GATES[:-1], "epochs=3", f"checkpoint_seconds={seconds}"])
     run = trainer.Trainer(recipe, config, tmp_path, verbose=False)
     run.fit()
-    saved = sorted(int(path.rsplit("-", 1)[1]) for path in run.manager.checkpoints)
+    saved = sorted(int(path.rsplit("-", 1)[1]) for path in run.checkpoints.manager.checkpoints)
     assert saved == expected  # The last epoch is always checkpointed.
+
+
+def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_path, monkeypatch):
+    """With skip_nonfinite, an epoch's grad_norm is the mean over the steps that were applied."""
+    gradients = trainer.Trainer._replica_gradients
+
+    def second_step_of_each_epoch_is_nan(self, features, targets, global_count):
+        loss, sums, grads = gradients(self, features, targets, global_count)
+        bad = tf.equal(self.state.step % 3, 1)  # 3 steps per epoch; the step counter is 0-based here.
+        return loss, sums, [tf.where(bad, tf.fill(tf.shape(g), float("nan")), g) for g in grads]
+
+    per_step = []
+    after_call = trainer.Trainer._after_call
+
+    def record(self, step, outputs):
+        per_step.append((step, bool(outputs["finite"]), float(outputs["grad_norm"])))
+        after_call(self, step, outputs)
+
+    monkeypatch.setattr(trainer.Trainer, "_replica_gradients", second_step_of_each_epoch_is_nan)
+    monkeypatch.setattr(trainer.Trainer, "_after_call", record)
+    result = train_gates(tmp_path, "epochs=2", "skip_nonfinite=true", "steps_per_call=1")
+    assert result.nonfinite_steps == 2
+    assert [finite for _, finite, _ in per_step] == [True, False, True] * 2
+    for epoch, record in enumerate(r for r in result.history if r["split"] == "train"):
+        applied = [norm for step, finite, norm in per_step[3 * epoch : 3 * epoch + 3] if finite]
+        assert record["grad_norm"] == pytest.approx(sum(applied) / 2, rel=1e-6)
