@@ -4,8 +4,8 @@ The trainer knows a recipe only through its contract (zoo/registry.py): it asks
 for the data, the model, the per-example loss and the metrics, and does the rest
 the same way for all of them:
 
-- A compiled call runs up to `steps_per_call` optimizer steps in a
-  `tf.while_loop` (forward pass, loss, gradients, one all-reduce, optional
+- A compiled call (zoo/steps.py) runs up to `steps_per_call` optimizer steps
+  in a `tf.while_loop` (forward pass, loss, gradients, one all-reduce, optional
   global-norm clipping, apply), so the host is visited once per call, not once
   per step. A call never crosses an epoch's end, a `checkpoint_every` step,
   a step whose TensorBoard scalars are due (every SUMMARY_EVERY) or
@@ -21,10 +21,6 @@ the same way for all of them:
   CPU (see docs/reproducibility.md).
 - Output in the run directory: config.json, metrics.jsonl, tensorboard/,
   curves.png, final.weights.h5 and best.weights.h5 (see zoo/rundir.py).
-
-Losses across devices: each replica sums its examples' losses and divides by
-the number of examples in the whole global batch (all-reduced), so the summed
-gradient equals the single-device mean gradient even for a ragged last batch.
 """
 
 import dataclasses
@@ -43,6 +39,7 @@ from zoo import optimizers
 from zoo import plots
 from zoo import rundir
 from zoo import runs
+from zoo import steps
 
 # Per-step TensorBoard scalars (loss, gradient norms, learning rate) every this
 # many steps; per-epoch train/validation records are always written.
@@ -140,148 +137,9 @@ class Trainer:
             self.state = checkpoints_lib.TrainState(self.metric_names)
         self.checkpoints = checkpoints_lib.Checkpoints(self.run.checkpoints, self.model, self.optimizer, self.state)
         self.evaluator = runs.Evaluator(self.recipe, self.model, self.strategy)
-        self._gradients = tf.function(self._replica_gradients, jit_compile=True) if config.jit_compile else self._replica_gradients
-        signature = None if self.batches.streaming else [
-            tf.TensorSpec([None], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int32)
-        ]
-        call = self._streaming_call if self.batches.streaming else self._in_memory_call
-        self.train_call = tf.function(call, input_signature=signature)
-
-    # ------------------------------------------------------------- the steps
-
-    def _replica_gradients(self, features, targets, global_count):
-        """Forward and backward on one replica: (per-example loss sums, gradients)."""
-        optimizer = self.optimizer
-        with tf.GradientTape() as tape:
-            outputs = tf.cast(self.model(features, training=True), tf.float32)
-            losses = runs.per_example(self.recipe.module.loss(targets, outputs))
-            loss = tf.reduce_sum(losses) / tf.maximum(global_count, 1.0)
-            scaled_loss = optimizer.scale_loss(loss)
-        variables = self.model.trainable_variables
-        gradients = tape.gradient(scaled_loss, variables)
-        gradients = [tf.zeros_like(v) if g is None else g for g, v in zip(gradients, variables)]
-        # Embedding lookups give sparse IndexedSlices; make them dense for the maths below.
-        gradients = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in gradients]
-        sums = {"count": tf.cast(tf.shape(outputs)[0], tf.float32), "loss": tf.reduce_sum(losses)}
-        for name, metric in self.recipe.module.METRICS.items():
-            sums[name] = tf.reduce_sum(runs.per_example(metric(targets, outputs)))
-        return loss, sums, gradients
-
-    def _replica_step(self, features, targets, share: bool):
-        if share:  # An in-memory batch reaches every replica whole.
-            features, targets = batches_lib.replica_share((features, targets))
-        optimizer = self.optimizer
-        context = tf.distribute.get_replica_context()
-        local_count = tf.cast(tf.shape(targets)[0], tf.float32)
-        global_count = context.all_reduce(tf.distribute.ReduceOp.SUM, local_count)
-        loss, sums, gradients = self._gradients(features, targets, global_count)
-        # One all-reduce gives every replica the global gradient, so the norm and
-        # the clipping below are the same as on a single device.
-        gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-        loss_scale = tf.cast(optimizer.scale_loss(tf.constant(1.0)), tf.float32)
-        grad_norm = tf.linalg.global_norm(gradients) / loss_scale
-        clipped_norm = grad_norm
-        if self.config.grad_clip_norm > 0:
-            clip = tf.constant(self.config.grad_clip_norm, tf.float32)
-            gradients, _ = tf.clip_by_global_norm(gradients, clip * loss_scale, use_norm=grad_norm * loss_scale)
-            clipped_norm = tf.minimum(grad_norm, clip)
-        finite = tf.math.is_finite(context.all_reduce(tf.distribute.ReduceOp.SUM, loss))
-        if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            # With loss scaling, overflowing gradients are expected and the
-            # LossScaleOptimizer skips them itself.
-            finite = tf.logical_and(finite, tf.math.is_finite(grad_norm))
-        # The optimizer all-reduces (sums) what it is given, so hand it a
-        # 1/replicas share of the already-reduced gradient.
-        self._apply_if_finite(finite, [g / context.num_replicas_in_sync for g in gradients])
-        norms = {"grad_norm": grad_norm, "clipped_grad_norm": clipped_norm, "finite": tf.cast(finite, tf.float32)}
-        return sums, norms
-
-    def _apply_if_finite(self, finite, gradients):
-        """Applies `gradients` unless the step was non-finite, on every replica.
-
-        The optimizer synchronises replicas (merge_call) inside `apply`, which a
-        `tf.cond` in replica context may not contain. So, as keras's
-        LossScaleOptimizer does, the condition is taken in cross-replica context
-        and each replica's apply is called from there.
-        """
-        variables = self.model.trainable_variables
-
-        def apply(replica_gradients):
-            self.optimizer.apply(replica_gradients, variables)
-
-        if tf.__internal__.distribute.strategy_supports_no_merge_call():
-            tf.cond(finite, lambda: apply(gradients), lambda: None)
-            return
-
-        def cross_replica(distribution, finite, gradients):
-            # Every replica computed the same `finite` from all-reduced values.
-            first_finite = distribution.experimental_local_results(finite)[0]
-            tf.cond(
-                first_finite,
-                lambda: distribution.extended.call_for_each_replica(apply, args=(gradients,)),
-                lambda: None,
-            )
-
-        tf.distribute.get_replica_context().merge_call(cross_replica, args=(finite, gradients))
-
-    def _step(self, features, targets, share: bool) -> dict:
-        """One optimizer step on every replica; adds it to the epoch's running sums."""
-        sums, norms = self.strategy.run(self._replica_step, args=(features, targets, share))
-        sums = self.strategy.reduce(tf.distribute.ReduceOp.SUM, sums, axis=None)
-        norms = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norms, axis=None)
-        finite = norms["finite"] > 0.5
-        # A skipped (non-finite) step adds nothing to the epoch's running means.
-        epoch_sums = self.state.epoch_sums
-        added = {**sums, "grad_norm": norms["grad_norm"], "clipped_grad_norm": norms["clipped_grad_norm"]}
-        for name, value in added.items():
-            epoch_sums[name].assign_add(tf.where(finite, tf.cast(value, tf.float64), 0.0))
-        epoch_sums["finite_steps"].assign_add(tf.cast(finite, tf.float64))
-        # A skipped step still consumed its batch, so it counts as a step: the
-        # step counter is also the position in the data.
-        self.state.step.assign_add(1)
-        self.state.nonfinite_steps.assign_add(1 - tf.cast(finite, tf.int64))
-        return {
-            "loss": sums["loss"] / tf.maximum(sums["count"], 1.0),
-            "grad_norm": norms["grad_norm"],
-            "clipped_grad_norm": norms["clipped_grad_norm"],
-            "finite": finite,
-        }
-
-    def _call_outputs(self, outputs) -> dict:
-        """What a call returns: its last step's outputs, the step and the epoch's mean loss."""
-        epoch_sums = self.state.epoch_sums
-        return {
-            **outputs,
-            "step": self.state.step.read_value(),
-            "epoch_loss": epoch_sums["loss"] / tf.maximum(epoch_sums["count"], 1.0),
-        }
-
-    def _no_step_yet(self) -> dict:
-        zero = tf.constant(0.0)
-        return {"loss": zero, "grad_norm": zero, "clipped_grad_norm": zero, "finite": tf.constant(True)}
-
-    def _in_memory_call(self, order, first, count):
-        """Up to `count` steps from batch `first` of the epoch whose permutation is `order`."""
-        outputs = self._no_step_yet()
-        for index in tf.range(count):
-            features, targets = self.batches.batch(order, first + tf.cast(index, tf.int64))
-            outputs = self._step(features, targets, share=True)
-            if not self.config.skip_nonfinite and not outputs["finite"]:
-                break  # Stop at the bad step, which was not applied.
-        return self._call_outputs(outputs)
-
-    def _streaming_call(self, iterator, count):
-        """Up to `count` steps from a distributed iterator over the epoch's batches."""
-        outputs = self._no_step_yet()
-        for _ in tf.range(count):
-            batch = iterator.get_next_as_optional()
-            if not batch.has_value():
-                break
-            features, targets = batch.get_value()
-            outputs = self._step(features, targets, share=False)
-            if not self.config.skip_nonfinite and not outputs["finite"]:
-                break
-        return self._call_outputs(outputs)
+        self.steps = steps.TrainSteps(
+            self.recipe, config, self.model, self.optimizer, self.state, self.batches, self.strategy
+        )
 
     # ------------------------------------------------------------------ loop
 
@@ -338,17 +196,11 @@ class Trainer:
         epoch_start = epoch * self.steps_per_epoch
         bar = keras.utils.Progbar(end - epoch_start, verbose=1 if self.verbose else 0, stateful_metrics=["loss"])
         if self.batches.streaming:
-            source = (self.batches.epoch_iterator(epoch, step - epoch_start),)
+            source = self.batches.epoch_iterator(epoch, step - epoch_start)
         else:
-            source = (self.batches.epoch_order(epoch),)
+            source = self.batches.epoch_order(epoch)
         while step < end:
-            count = self._call_length(step, end)
-            if self.batches.streaming:
-                outputs = self.train_call(*source, tf.constant(count, tf.int32))
-            else:
-                first = tf.constant(step - epoch_start, tf.int64)
-                outputs = self.train_call(*source, first, tf.constant(count, tf.int32))
-            outputs = {name: value.numpy() for name, value in outputs.items()}
+            outputs = self.steps(source, step - epoch_start, self._call_length(step, end))
             step = int(outputs["step"])
             self._after_call(step, outputs)
             bar.update(step - epoch_start, [("loss", float(outputs["epoch_loss"]))])

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import batches, runs, trainer
+from zoo import batches, runs, steps, trainer
 
 # 16 training rows with batch_size 6: batches of 6, 6 and a ragged 4.
 # checkpoint_seconds=0: a checkpoint at every epoch end, which these tests count on.
@@ -40,7 +40,7 @@ def test_the_call_is_traced_once_for_every_chunk_length_and_a_ragged_batch(tmp_p
     result = run.fit()
     assert result.steps == 9
     assert run.batches.streaming == (input_path == "streaming")
-    assert run.train_call.experimental_get_tracing_count() == 1
+    assert run.steps.call.experimental_get_tracing_count() == 1
 
 
 def test_both_input_paths_give_the_same_batches_in_the_same_order():
@@ -242,7 +242,7 @@ def test_epoch_end_checkpoints_follow_checkpoint_seconds(tmp_path, seconds, expe
 
 def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_path, monkeypatch):
     """With skip_nonfinite, an epoch's grad_norm is the mean over the steps that were applied."""
-    gradients = trainer.Trainer._replica_gradients
+    gradients = steps.TrainSteps.replica_gradients
 
     def second_step_of_each_epoch_is_nan(self, features, targets, global_count):
         loss, sums, grads = gradients(self, features, targets, global_count)
@@ -256,7 +256,7 @@ def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_pa
         per_step.append((step, bool(outputs["finite"]), float(outputs["grad_norm"])))
         after_call(self, step, outputs)
 
-    monkeypatch.setattr(trainer.Trainer, "_replica_gradients", second_step_of_each_epoch_is_nan)
+    monkeypatch.setattr(steps.TrainSteps, "replica_gradients", second_step_of_each_epoch_is_nan)
     monkeypatch.setattr(trainer.Trainer, "_after_call", record)
     result = train_gates(tmp_path, "epochs=2", "skip_nonfinite=true", "steps_per_call=1")
     assert result.nonfinite_steps == 2
