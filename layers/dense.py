@@ -1,9 +1,9 @@
 """A fully connected layer (the perceptron of lecture 1), written from scratch."""
 
-import numbers
-
 import keras
 from keras import ops
+
+from layers import _checks
 
 # Forward rules of the hard-threshold activations. Both treat 0 as "on".
 #   step(x) = 1 if x >= 0 else 0     (Heaviside, the classic perceptron)
@@ -95,29 +95,12 @@ class Dense(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if (
-            isinstance(units, bool)
-            or not isinstance(units, numbers.Integral)
-            or units <= 0
-        ):
-            raise ValueError(
-                f"Dense: `units` must be a positive integer; received "
-                f"units={units!r}."
-            )
-        if activation is None:
-            activation = "linear"
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"Dense: unknown activation {activation!r}. Expected one of "
-                f"{list(ACTIVATIONS)} (or None for linear)."
-            )
-        if straight_through not in STRAIGHT_THROUGH_MODES:
-            raise ValueError(
-                f"Dense: unknown straight_through={straight_through!r}. "
-                f"Expected one of {list(STRAIGHT_THROUGH_MODES)}."
-            )
+        _checks.check_positive_integers("Dense", [("units", units, False)])
         self.units = int(units)
-        self.activation = activation
+        self.activation = _checks.check_choice(
+            "Dense", "activation", "linear" if activation is None else activation, ACTIVATIONS
+        )
+        _checks.check_choice("Dense", "straight_through", straight_through, STRAIGHT_THROUGH_MODES)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)

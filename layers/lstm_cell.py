@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from layers import _checks
 from layers import rnn_cell
 
 # Activations of the candidate and of the cell state: the same as RNNCell's.
@@ -98,23 +99,20 @@ class LSTMCell(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         name = type(self).__name__
-        self.units = rnn_cell.validate_units(units, name)
+        _checks.check_positive_integers(name, [("units", units, False)])
+        self.units = int(units)
         if activation is None:
             activation = "linear"
-        self.activation = rnn_cell.validate_choice(
-            activation, "activation", ACTIVATIONS, name
-        )
-        self.recurrent_activation = rnn_cell.validate_choice(
-            recurrent_activation, "recurrent_activation", RECURRENT_ACTIVATIONS, name
+        self.activation = _checks.check_choice(name, "activation", activation, ACTIVATIONS)
+        self.recurrent_activation = _checks.check_choice(
+            name, "recurrent_activation", recurrent_activation, RECURRENT_ACTIVATIONS
         )
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.gradient_clip = rnn_cell.validate_clip(
-            gradient_clip, "gradient_clip", name
-        )
+        self.gradient_clip = _checks.check_positive_or_none(name, "gradient_clip", gradient_clip)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
 

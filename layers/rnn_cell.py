@@ -1,10 +1,10 @@
 """A vanilla recurrent cell (lecture 2), written from scratch, with optional
 per-step gradient clipping and hidden-state clipping."""
 
-import numbers
-
 import keras
 from keras import ops
+
+from layers import _checks
 
 ACTIVATIONS = {
     "tanh": ops.tanh,
@@ -12,39 +12,6 @@ ACTIVATIONS = {
     "sigmoid": ops.sigmoid,
     "linear": lambda x: x,
 }
-
-
-def validate_clip(value, name, layer_name):
-    """Returns `value` as a float, or None; raises ValueError unless it is
-    None or a positive number."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value <= 0:
-        raise ValueError(
-            f"{layer_name}: `{name}` must be None (off) or a positive number; "
-            f"received {name}={value!r}."
-        )
-    return float(value)
-
-
-def validate_units(units, layer_name):
-    """Returns `units` as an int; raises ValueError unless it is a positive integer."""
-    if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
-        raise ValueError(
-            f"{layer_name}: `units` must be a positive integer; received "
-            f"units={units!r}."
-        )
-    return int(units)
-
-
-def validate_choice(value, name, choices, layer_name):
-    """Raises ValueError unless `value` is one of `choices`."""
-    if value not in choices:
-        raise ValueError(
-            f"{layer_name}: unknown {name} {value!r}. Expected one of "
-            f"{list(choices)}."
-        )
-    return value
 
 
 def clip_gradient(x, clip_value):
@@ -149,16 +116,17 @@ class RNNCell(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         name = type(self).__name__
-        self.units = validate_units(units, name)
+        _checks.check_positive_integers(name, [("units", units, False)])
+        self.units = int(units)
         if activation is None:
             activation = "linear"
-        self.activation = validate_choice(activation, "activation", ACTIVATIONS, name)
+        self.activation = _checks.check_choice(name, "activation", activation, ACTIVATIONS)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.gradient_clip = validate_clip(gradient_clip, "gradient_clip", name)
-        self.state_clip = validate_clip(state_clip, "state_clip", name)
+        self.gradient_clip = _checks.check_positive_or_none(name, "gradient_clip", gradient_clip)
+        self.state_clip = _checks.check_positive_or_none(name, "state_clip", state_clip)
         self.state_size = self.units
         self.output_size = self.units
 

@@ -189,7 +189,6 @@ class SelfAttention(keras.layers.Layer):
                 f"known to build the projections; received input shape "
                 f"{input_shape}."
             )
-        self._model_dim = model_dim
         self._output_size = (
             model_dim if self.output_dim is None else self.output_dim
         )
@@ -266,11 +265,13 @@ class SelfAttention(keras.layers.Layer):
 
     def _project_heads(self, inputs, kernel, bias):
         """(batch, time, d_model) -> (batch, heads, time, head_dim)."""
+        # Weights in the compute dtype: under a mixed policy `__call__` casts
+        # them already, and `compute_output_spec` must agree with it.
         projected = ops.einsum(
-            "btd,dnh->btnh", inputs, kernel
+            "btd,dnh->btnh", inputs, ops.cast(kernel, self.compute_dtype)
         )  # (batch, time, heads, head_dim)
         if bias is not None:
-            projected = projected + bias
+            projected = projected + ops.cast(bias, self.compute_dtype)
         return ops.transpose(
             projected, (0, 2, 1, 3)
         )  # (batch, heads, time, head_dim)
@@ -333,10 +334,10 @@ class SelfAttention(keras.layers.Layer):
             "bnqk,bnkh->bnqh", dropped_probabilities, value
         )  # (batch, heads, query_time, value_dim)
         outputs = ops.einsum(
-            "bnqh,nho->bqo", heads, self.output_kernel
+            "bnqh,nho->bqo", heads, ops.cast(self.output_kernel, self.compute_dtype)
         )  # (batch, query_time, output_dim)
         if self.output_bias is not None:
-            outputs = outputs + self.output_bias
+            outputs = outputs + ops.cast(self.output_bias, self.compute_dtype)
 
         results = (outputs,)
         if return_attention_scores:

@@ -400,3 +400,22 @@ def test_keras_file_round_trip(tmp_path):
     changed = x.copy()
     changed[:, 1:] += 1.0
     np.testing.assert_allclose(loaded(changed)[:, 0], loaded(x)[:, 0], atol=1e-6)
+
+
+def test_keras_layer_test_harness_passes_in_float32_and_mixed_float16():
+    """keras's own run_layer_test: serialisation, symbolic call, and output dtype == spec under mixed_float16."""
+    from keras.src import testing
+
+    class Harness(testing.TestCase):
+        def runTest(self):
+            pass
+
+    Harness().run_layer_test(
+        layers.SelfAttention,
+        init_kwargs={"num_heads": 2, "key_dim": 4},
+        input_shape=(2, 5, 8),
+        expected_output_shape=(2, 5, 8),
+        expected_num_trainable_weights=8,
+        run_mixed_precision_check=True,
+        run_training_check=False,
+    )
