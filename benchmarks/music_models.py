@@ -33,6 +33,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+import datasets  # noqa: E402
 from recipes import _transformer  # noqa: E402
 from zoo import registry  # noqa: E402
 
@@ -128,15 +129,13 @@ def window_scaling(windows=(100, 400)) -> None:
     The prompt fills half the window and window // 2 - 1 tokens are generated,
     so every token sees between window // 2 and window - 1 earlier tokens.
     """
-    config = registry.get_recipe("music_transformer").Config()
+    recipe = registry.get_recipe("music_transformer")
     vocabulary = tuple(chr(33 + index) for index in range(83))
+    info = datasets.DatasetInfo(name="random", input_shape=(), num_examples={}, fingerprint="", vocabulary=vocabulary)
     print("| window | context per token | cached tokens/s | recompute tokens/s | cached / recompute |")
     print("|---|---|---|---|---|")
     for window in windows:
-        model = _transformer.char_lm(
-            len(vocabulary), window, config.model_dim, config.num_heads, config.num_blocks,
-            config.ff_dim, config.dropout, name=f"window_{window}",
-        )
+        model = recipe.module.build_model(recipe.Config(sequence_length=window), info)
         prompt = "a" * (window // 2)
         length = window // 2 - 1
         _transformer.generate(model, vocabulary, prompt, 4, 0.8, 0)  # Trace.

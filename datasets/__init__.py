@@ -26,6 +26,17 @@ import dataclasses
 import tensorflow as tf
 
 
+class DataError(ValueError):
+    """The data a user asked for cannot be used: a bad file, an impossible split or size.
+
+    The zoo's command line shows it as one line and exit code 2 (see zoo/errors.py).
+    """
+
+
+class DataFileNotFoundError(DataError, FileNotFoundError):
+    """A data file the user named does not exist, or a tfds dataset is not prepared."""
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:
     """What a recipe needs to know about a dataset to build a model for it."""

@@ -54,7 +54,7 @@ def check_fractions(fractions, *, name="fractions") -> tuple:
     """Validate split fractions: two or three positive numbers that sum to 1."""
     fractions = tuple(float(f) for f in fractions)
     if len(fractions) not in (2, 3) or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-6:
-        raise ValueError(
+        raise datasets.DataError(
             f"{name}={fractions} is not valid: expected two or three positive fractions "
             "(train, validation[, test]) that sum to 1; pass e.g. (0.7, 0.15, 0.15)."
         )
@@ -132,7 +132,7 @@ def array_splits(name, arrays, *, fingerprint_parts, transform=None, **info_fiel
     """
     for split in SPLIT_NAMES:
         if len(arrays[split][0]) == 0:
-            raise ValueError(
+            raise datasets.DataError(
                 f"{name}: the {split} split is empty; expected at least one example "
                 "per split; use more examples or other split fractions."
             )
@@ -189,24 +189,24 @@ def read_text_file(path, *, what="file", minimum_characters=1):
     with open(path, "rb") as handle:
         raw = handle.read()
     if not raw.strip():
-        raise ValueError(
+        raise datasets.DataError(
             f"{what} {path!r} is empty; expected UTF-8 text; pass a file that has text in it."
         )
     if b"\x00" in raw:
-        raise ValueError(
+        raise datasets.DataError(
             f"{what} {path!r} looks binary (it has NUL bytes); expected a UTF-8 text "
             "file; pass a plain text or ABC file."
         )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(
+        raise datasets.DataError(
             f"{what} {path!r} is not valid UTF-8 (byte {error.start}); expected a UTF-8 "
             "text file; re-save it as UTF-8 or pass another file."
         ) from None
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if len(text) < minimum_characters:
-        raise ValueError(
+        raise datasets.DataError(
             f"{what} {path!r} has {len(text)} characters, fewer than the "
             f"{minimum_characters} needed; pass a longer file or ask for shorter sequences."
         )
@@ -216,7 +216,7 @@ def read_text_file(path, *, what="file", minimum_characters=1):
 def check_file_exists(path, *, what="file"):
     """FileNotFoundError with what to do when `path` is not an existing file."""
     if not os.path.isfile(path):
-        raise FileNotFoundError(
+        raise datasets.DataFileNotFoundError(
             f"{what} {os.fspath(path)!r} does not exist (or is not a file); expected a UTF-8 "
             "text file; check the path, or pass path=None for the bundled data."
         )

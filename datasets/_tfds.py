@@ -21,6 +21,8 @@ import urllib.request
 import numpy as np
 import tensorflow_datasets as tfds
 
+import datasets
+
 PROBE_TIMEOUT_S = 4.0
 
 
@@ -66,7 +68,7 @@ def prepared_builder(name: str, data_dir, download_url: str):
     if _downloads_for_real(builder):
         reason = probe(download_url)
         if reason is not None:
-            raise FileNotFoundError(
+            raise datasets.DataFileNotFoundError(
                 f"tfds dataset {name!r} is not prepared in {builder.data_dir} and its download "
                 f"URL {download_url} cannot be reached ({reason}); expected a prepared copy or "
                 f"internet access; on a machine with internet run `tfds build {name} --data_dir DIR`, "
@@ -84,7 +86,7 @@ def read_split(builder, split: str) -> dict:
         for key, value in batch.items():
             chunks[key].append(value)
     if not chunks:
-        raise ValueError(
+        raise datasets.DataError(
             f"tfds split {builder.name}:{split} in {builder.data_dir} is empty; expected examples; "
             f"rebuild it with `tfds build {builder.name}`."
         )

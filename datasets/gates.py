@@ -13,6 +13,7 @@ Features: float32 (2,), the two inputs in {0, 1}. Target: int32 0/1.
 
 import numpy as np
 
+import datasets
 from datasets import _common
 
 INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)  # (4, 2)
@@ -40,12 +41,12 @@ def load(gate: str = "and", repeats: int = 64):
         "truth_table" (the 4 rows as ((x1, x2), target) pairs) and "repeats".
     """
     if gate not in TRUTH_TABLES:
-        raise ValueError(
+        raise datasets.DataError(
             f"gate={gate!r} is not a known gate; expected one of {', '.join(GATES)}; "
             "pass one of those."
         )
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(
+        raise datasets.DataError(
             f"repeats={repeats!r} is not valid; expected an int >= 1 (train gets 4 * repeats "
             "rows); pass e.g. repeats=64."
         )

@@ -9,8 +9,7 @@ vocabulary is built from the train part only: id 0 = "<pad>", 1 = "<oov>",
 then the most frequent words (ties alphabetical), `vocab_size` ids in all.
 Each review keeps its first `max_length` words, padded at the end with 0.
 Features int32 (max_length,), target int32: 0 = negative, 1 = positive.
-`encode_text` encodes a user's review the same way (for `predict`).
-Offline and not prepared: FileNotFoundError within seconds.
+Offline and not prepared: datasets.DataFileNotFoundError within seconds.
 """
 
 import collections
@@ -18,6 +17,7 @@ import re
 
 import numpy as np
 
+import datasets
 from datasets import _common
 from datasets import _tfds
 
@@ -43,19 +43,12 @@ def _vocabulary_from_words(word_lists, vocab_size):
     return (PADDING_TOKEN, OOV_TOKEN, *words)
 
 
-def encode_text(text: str, vocabulary, max_length: int) -> np.ndarray:
-    """One review as int32 (max_length,): word ids, 1 for unknown words, 0-padded.
-
-    Pass info.vocabulary and info.input_shape[0] of the loaded dataset.
-    """
-    return _encode(text, _lookup(vocabulary), max_length)
-
-
 def _lookup(vocabulary) -> dict:
     return {word: index for index, word in enumerate(vocabulary) if index >= 2}
 
 
 def _encode(text, lookup, max_length):
+    """One review as int32 (max_length,): word ids, 1 for unknown words, 0-padded."""
     return _encode_words(tokenize(text), lookup, max_length)
 
 
@@ -83,7 +76,7 @@ def load(
     """
     for name, value, minimum in (("max_length", max_length, 1), ("vocab_size", vocab_size, 3)):
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name}={value!r} is not valid; expected an int >= {minimum}; pass e.g. {name}=256.")
+            raise datasets.DataError(f"{name}={value!r} is not valid; expected an int >= {minimum}; pass e.g. {name}=256.")
     fractions = _common.check_fractions(
         (1.0 - validation_fraction, validation_fraction), name="(1 - validation_fraction, validation_fraction)"
     )

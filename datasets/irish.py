@@ -86,7 +86,7 @@ def bundled_path() -> str:
     )
     spec = importlib.util.find_spec(PACKAGE)  # finds the package without running its __init__
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
+        raise datasets.DataFileNotFoundError(
             f"the {PACKAGE} package is not installed, so its data/irish.abc is missing; "
             f"expected it in the virtualenv; {hint}."
         )
@@ -94,7 +94,7 @@ def bundled_path() -> str:
         candidate = os.path.join(location, "data", "irish.abc")
         if os.path.isfile(candidate):
             return candidate
-    raise FileNotFoundError(
+    raise datasets.DataFileNotFoundError(
         f"{PACKAGE} is installed at {list(spec.submodule_search_locations)} but has no "
         f"data/irish.abc; expected version {PACKAGE_VERSION}; {hint}."
     )
@@ -209,7 +209,7 @@ def character_vocabulary(path=None) -> tuple:
 
 def _check_positive_int(name, value, example):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} is not valid; expected an int >= 1; pass e.g. {name}={example}.")
+        raise datasets.DataError(f"{name}={value!r} is not valid; expected an int >= 1; pass e.g. {name}={example}.")
 
 
 def load_language_model(path=None, sequence_length: int = 100, train_stride=None) -> datasets.Splits:
@@ -237,7 +237,7 @@ def load_language_model(path=None, sequence_length: int = 100, train_stride=None
     raw, text = _read(cache_key)
     window = sequence_length + 1
     if len(text) < window:
-        raise ValueError(
+        raise datasets.DataError(
             f"text file {source!r} has {len(text)} characters, fewer than one window "
             f"(sequence_length + 1 = {window}); pass a longer file or a smaller sequence_length."
         )
@@ -249,7 +249,7 @@ def load_language_model(path=None, sequence_length: int = 100, train_stride=None
     for split in _common.SPLIT_NAMES:
         split_text = SEPARATOR.join(units[split])
         if len(split_text) < window:
-            raise ValueError(
+            raise datasets.DataError(
                 f"the {split} split of {source!r} has {len(split_text)} characters, fewer than "
                 f"one window (sequence_length + 1 = {window}); pass a longer file or a smaller "
                 "sequence_length."
@@ -302,7 +302,7 @@ def encode_tune(tune: str, vocabulary, max_length: int, keep_key: bool = True) -
     """
     _check_positive_int("max_length", max_length, 384)
     if len(vocabulary) < 2 or vocabulary[0] != PADDING_TOKEN or vocabulary[1] != UNKNOWN_TOKEN:
-        raise ValueError(
+        raise datasets.DataError(
             "vocabulary is not a tune-type vocabulary; expected ('<pad>', '<unk>', characters...); "
             "pass info.vocabulary from irish.load_tune_types()."
         )
@@ -353,7 +353,7 @@ def load_tune_types(
         sorted(counts, key=lambda kind: (kind == OTHER_TYPE, -counts[kind], kind))
     )
     if len(class_names) < 2:
-        raise ValueError(
+        raise datasets.DataError(
             f"{source!r} has {len(typed)} tunes with a `Z: id:dc-<type>-N` line and "
             f"{len(class_names)} tune type(s) after merging; expected at least 2 types; pass an "
             "ABC file of typed tunes or a smaller min_songs_per_type."
@@ -407,7 +407,7 @@ def load(task: str = "language_model", **kwargs) -> datasets.Splits:
     """`load_language_model(**kwargs)` or `load_tune_types(**kwargs)` by task name."""
     tasks = {"language_model": load_language_model, "tune_types": load_tune_types}
     if task not in tasks:
-        raise ValueError(
+        raise datasets.DataError(
             f"task={task!r} is not an irish task; expected one of {', '.join(tasks)}; pass one of those."
         )
     return tasks[task](**kwargs)

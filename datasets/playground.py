@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+import datasets
 from datasets import _common
 
 DATASETS = ("circle", "xor", "gaussian", "spiral")
@@ -90,17 +91,17 @@ _GENERATORS = {"circle": _circle, "xor": _xor, "gaussian": _gaussian, "spiral": 
 def generate(dataset: str = "circle", noise: float = 0.0, num_examples: int = 1000, seed: int = 0):
     """All points of one Playground set, before splitting: (float32 (n, 2), int32 (n,))."""
     if dataset not in _GENERATORS:
-        raise ValueError(
+        raise datasets.DataError(
             f"dataset={dataset!r} is not a Playground set; expected one of "
             f"{', '.join(DATASETS)}; pass one of those."
         )
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= noise <= 1.0:
-        raise ValueError(
+        raise datasets.DataError(
             f"noise={noise!r} is out of range; expected a number in [0, 1] (the Playground "
             "slider / 100, at most 0.5 there); pass e.g. noise=0.1."
         )
     if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 20:
-        raise ValueError(
+        raise datasets.DataError(
             f"num_examples={num_examples!r} is too small or not an int; expected an int >= 20 "
             "so every split gets points of both classes; pass e.g. num_examples=1000."
         )

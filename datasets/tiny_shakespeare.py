@@ -8,7 +8,7 @@ y = ids[i+1:i+T+1] int32; train windows start every `train_stride`
 characters (default T // 4), validation/test windows do not overlap. The
 vocabulary is the sorted characters of the TRAIN text; characters of
 validation/test not in it are dropped (counted in extras).
-Offline and not prepared: FileNotFoundError within seconds.
+Offline and not prepared: datasets.DataFileNotFoundError within seconds.
 """
 
 import numpy as np
@@ -31,7 +31,7 @@ def load(data_dir=None, sequence_length: int = 100, train_stride=None) -> datase
     """
     for name, value in (("sequence_length", sequence_length), ("train_stride", train_stride)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name}={value!r} is not valid; expected an int >= 1; pass e.g. {name}=100.")
+            raise datasets.DataError(f"{name}={value!r} is not valid; expected an int >= 1; pass e.g. {name}=100.")
     if train_stride is None:
         train_stride = max(1, sequence_length // 4)
     builder = _tfds.prepared_builder("tiny_shakespeare", data_dir, DOWNLOAD_URL)
@@ -47,7 +47,7 @@ def load(data_dir=None, sequence_length: int = 100, train_stride=None) -> datase
         ids = np.array([lookup[c] for c in texts[split] if c in lookup], dtype=np.int32)  # (characters,)
         dropped[split] = len(texts[split]) - len(ids)
         if len(ids) < sequence_length + 1:
-            raise ValueError(
+            raise datasets.DataError(
                 f"tiny_shakespeare {split} has {len(ids)} characters, fewer than one window "
                 f"(sequence_length + 1 = {sequence_length + 1}); pass a smaller sequence_length."
             )

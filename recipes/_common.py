@@ -13,9 +13,15 @@ import typing
 import keras
 from keras import ops
 
-import layers
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "adagrad", "adadelta", "rmsprop")
+
+
+class InputError(ValueError):
+    """Bad input to a recipe's inference hook (a prompt, a text, an input file).
+
+    The zoo's command line shows it as one line and exit code 2 (see zoo/errors.py).
+    A bad config value is a plain ValueError here, which `zoo.make_config` reports.
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,20 +174,6 @@ def mean_squared_error(targets, outputs):
     """Per-example (target - output)^2."""
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))
     return ops.square(targets - outputs)
-
-
-def mlp_body(inputs, hidden_units: int, depth: int, activation: str, dropout: float):
-    """`depth` hidden Dense layers of `hidden_units`, each followed by dropout.
-
-    Shared by the MLP recipes so that each of them reads as: inputs, this body,
-    an output layer. Returns the last hidden tensor (or `inputs` if depth is 0).
-    """
-    hidden = inputs
-    for index in range(depth):
-        hidden = layers.Dense(hidden_units, activation=activation, name=f"hidden_{index + 1}")(hidden)
-        if dropout:
-            hidden = keras.layers.Dropout(dropout, name=f"dropout_{index + 1}")(hidden)
-    return hidden
 
 
 def check_mlp(config) -> None:

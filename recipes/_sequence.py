@@ -1,11 +1,16 @@
-"""What the recurrent recipes share: the character-LM model and sampling from it.
+"""What the recurrent recipes share: sampling from a character LM, one character at a time.
 
 A file whose name starts with `_` is not a recipe, so the registry skips this one.
 
+A recipe's model is Embedding -> keras.layers.RNN(cell) -> an output Dense over
+the vocabulary (see recipes/music_lstm.py); the sampler finds those three
+layers by type, so a copied recipe may name its layers as it likes.
+
 Sampling steps the recurrent CELL by hand with an explicit state, one character
 at a time, inside one `tf.function`. There is no stateful layer and no fixed
-batch size (the MIT lab's `stateful=True` LSTM with batch size 1 no longer works
-in Keras 3): the state is a tensor we pass around. The random draws use a
+batch size (the MIT lab builds a second, `stateful=True` model with batch size 1
+for sampling; Keras 3 dropped the `batch_input_shape` it fixed that batch size
+with): the state is a tensor we pass around. The random draws use a
 stateless RNG seeded with (seed, step), so a seed always gives the same text.
 """
 
@@ -17,24 +22,17 @@ import keras
 import tensorflow as tf
 
 import layers
+from recipes import _common
 
-# Layer names that `generate` looks up in a model built by `char_lm`.
-EMBEDDING = "embedding"
-RECURRENT = "recurrent"
-LOGITS = "logits"
-
-
-def char_lm(vocab_size: int, embedding_dim: int, cell, name: str) -> keras.Model:
-    """Embedding -> keras.layers.RNN(cell) -> Dense over the vocabulary.
-
-    Takes int ids (batch, time) of any length and returns next-character
-    logits (batch, time, vocab_size).
-    """
-    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
-    vectors = keras.layers.Embedding(vocab_size, embedding_dim, name=EMBEDDING)(ids)  # (batch, time, embedding_dim)
-    hidden = keras.layers.RNN(cell, return_sequences=True, name=RECURRENT)(vectors)  # (batch, time, units)
-    logits = layers.Dense(vocab_size, name=LOGITS)(hidden)  # (batch, time, vocab_size)
-    return keras.Model(ids, logits, name=name)
+def only_layer(model, layer_type):
+    """The one top-level layer of `layer_type` in `model` (a sampler's way to find its parts)."""
+    found = [layer for layer in model.layers if isinstance(layer, layer_type)]
+    if len(found) != 1:
+        raise ValueError(
+            f"model {model.name!r} has {len(found)} top-level {layer_type.__name__} layers; "
+            "sampling needs exactly one."
+        )
+    return found[0]
 
 
 def check_generation_args(vocabulary, prompt, length, temperature, seed) -> list:
@@ -44,26 +42,26 @@ def check_generation_args(vocabulary, prompt, length, temperature, seed) -> list
         ValueError: one line naming what was wrong and what to pass instead.
     """
     if isinstance(length, bool) or not isinstance(length, numbers.Integral) or length <= 0:
-        raise ValueError(f"length={length!r} is not valid; expected an int >= 1 (characters to generate); pass e.g. --length 400.")
+        raise _common.InputError(f"length={length!r} is not valid; expected an int >= 1 (characters to generate); pass e.g. --length 400.")
     if (
         isinstance(temperature, bool)
         or not isinstance(temperature, numbers.Real)
         or not math.isfinite(temperature)
         or temperature <= 0
     ):
-        raise ValueError(
+        raise _common.InputError(
             f"temperature={temperature!r} is not valid; expected a finite number > 0 "
             "(1 samples the model's distribution, lower is more conservative); pass e.g. --temperature 0.8."
         )
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed={seed!r} is not valid; expected an int in [0, 2**31); pass e.g. --seed 0.")
+        raise _common.InputError(f"seed={seed!r} is not valid; expected an int in [0, 2**31); pass e.g. --seed 0.")
     if not isinstance(prompt, str) or not prompt:
-        raise ValueError(f"prompt={prompt!r} is empty; expected at least one character to start from; pass e.g. --prompt 'X:'.")
+        raise _common.InputError(f"prompt={prompt!r} is empty; expected at least one character to start from; pass e.g. --prompt 'X:'.")
     lookup = {character: index for index, character in enumerate(vocabulary)}
     unknown = sorted({character for character in prompt if character not in lookup})
     if unknown:
         shown = ", ".join(repr(character) for character in unknown[:10])
-        raise ValueError(
+        raise _common.InputError(
             f"prompt has {len(unknown)} character(s) outside the model's vocabulary ({shown}); "
             f"expected only the {len(vocabulary)} characters of the training data; remove them from --prompt."
         )
@@ -78,9 +76,9 @@ _SAMPLERS = weakref.WeakKeyDictionary()
 def _sampler(model):
     if model in _SAMPLERS:
         return _SAMPLERS[model]
-    embedding = model.get_layer(EMBEDDING)
-    cell = model.get_layer(RECURRENT).cell
-    head = model.get_layer(LOGITS)
+    embedding = only_layer(model, keras.layers.Embedding)
+    cell = only_layer(model, keras.layers.RNN).cell
+    head = model.layers[-1]  # The output layer: logits over the vocabulary.
 
     def step(token, states):
         vectors = embedding(tf.reshape(token, [1]))  # (1, embedding_dim)
@@ -117,7 +115,7 @@ def _sampler(model):
 
 
 def generate(model, vocabulary, prompt: str, length: int, temperature: float, seed: int) -> str:
-    """Samples `length` characters after `prompt` from a model built by `char_lm`.
+    """Samples `length` characters after `prompt` from an Embedding -> RNN -> Dense model.
 
     Returns:
         prompt + the generated characters.

@@ -2,10 +2,12 @@
 
 A file whose name starts with `_` is not a recipe, so the registry skips this one.
 
-**The model.** `char_lm` is GPT in miniature: PositionalEmbedding (token +
-learned position) -> `num_blocks` causal pre-norm TransformerBlocks -> a final
-LayerNormalization -> Dense over the vocabulary. Every position predicts the
-next character, and the causal mask keeps it from peeking at the answer.
+**The model** (built in each recipe, e.g. recipes/music_transformer.py) is GPT
+in miniature: PositionalEmbedding (token + learned position) -> causal pre-norm
+TransformerBlocks -> a final LayerNormalization -> an output Dense over the
+vocabulary. Every position predicts the next character, and the causal mask
+keeps it from peeking at the answer. The sampler finds these layers by type,
+so a copied recipe may name them as it likes.
 
 **Sampling with a key/value cache.** Generating token t with a plain forward
 pass recomputes the keys and values of all t-1 earlier tokens, although they
@@ -39,34 +41,12 @@ import numpy as np
 import tensorflow as tf
 
 import layers
+from recipes import _common
 from recipes import _sequence
 
-# Layer names that `generate` and `attention_maps` look up in a model built by `char_lm`.
-EMBEDDING = "embedding"
-BLOCK = "block_{}"  # block_1, block_2, ...
-FINAL_NORM = "final_norm"
-LOGITS = "logits"
-
-
-def char_lm(
-    vocab_size: int,
-    window: int,
-    model_dim: int,
-    num_heads: int,
-    num_blocks: int,
-    ff_dim: int,
-    dropout: float,
-    name: str,
-) -> keras.Model:
-    """Causal transformer LM: ids (batch, time <= window) -> logits (batch, time, vocab_size)."""
-    ids = keras.Input(shape=(None,), dtype="int32", name="ids")
-    hidden = layers.PositionalEmbedding(vocab_size, window, model_dim, name=EMBEDDING)(ids)  # (batch, time, model_dim)
-    for index in range(num_blocks):
-        block = layers.TransformerBlock(num_heads, ff_dim, dropout=dropout, name=BLOCK.format(index + 1))
-        hidden = block(hidden, use_causal_mask=True)  # (batch, time, model_dim)
-    hidden = keras.layers.LayerNormalization(epsilon=1e-5, name=FINAL_NORM)(hidden)
-    logits = layers.Dense(vocab_size, name=LOGITS)(hidden)  # (batch, time, vocab_size)
-    return keras.Model(ids, logits, name=name)
+def embedding_of(model):
+    """The model's PositionalEmbedding (its `max_length` is the context window)."""
+    return _sequence.only_layer(model, layers.PositionalEmbedding)
 
 
 def blocks_of(model) -> list:
@@ -75,13 +55,13 @@ def blocks_of(model) -> list:
 
 
 class _Parts:
-    """The layers of a `char_lm` model that sampling steps through by hand."""
+    """The layers of a transformer LM that sampling steps through by hand, found by type."""
 
     def __init__(self, model):
-        self.embedding = model.get_layer(EMBEDDING)
+        self.embedding = embedding_of(model)
         self.blocks = blocks_of(model)
-        self.final_norm = model.get_layer(FINAL_NORM)
-        self.head = model.get_layer(LOGITS)
+        self.final_norm = _sequence.only_layer(model, keras.layers.LayerNormalization)
+        self.head = model.layers[-1]  # The output layer: logits over the vocabulary.
         self.window = self.embedding.max_length
         self.keep = max(1, self.window // 2)  # Tokens kept when the cache restarts.
 
@@ -184,7 +164,7 @@ def generate(model, vocabulary, prompt: str, length: int, temperature: float, se
             characters outside `vocabulary`.
     """
     prompt_ids = _sequence.check_generation_args(vocabulary, prompt, length, temperature, seed)
-    window = model.get_layer(EMBEDDING).max_length
+    window = embedding_of(model).max_length
     ids = _sampler(model)(
         tf.constant(prompt_context(prompt_ids, window), tf.int32),
         tf.constant(int(length), tf.int32),
@@ -226,7 +206,7 @@ def generate_naive(model, vocabulary, prompt: str, length: int, temperature: flo
     earlier tokens, restarted from the last window // 2 when full).
     """
     prompt_ids = _sequence.check_generation_args(vocabulary, prompt, length, temperature, seed)
-    window = model.get_layer(EMBEDDING).max_length
+    window = embedding_of(model).max_length
     keep = max(1, window // 2)
     step = _naive_step(model)
     context = prompt_context(prompt_ids, window)
@@ -254,15 +234,15 @@ def check_attention_request(model, tokens, block: int, window: int) -> object:
             outside 1..num_blocks.
     """
     if len(tokens) == 0:
-        raise ValueError("text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
+        raise _common.InputError("text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
     if len(tokens) > window:
-        raise ValueError(
+        raise _common.InputError(
             f"text has {len(tokens)} tokens, more than the model's max_length {window}; "
             f"pass at most {window} tokens (a heatmap that wide is unreadable anyway)."
         )
     blocks = blocks_of(model)
     if isinstance(block, bool) or not isinstance(block, int) or not 1 <= block <= len(blocks):
-        raise ValueError(f"block={block!r} is not valid; this model has blocks 1..{len(blocks)}; pass e.g. --block 1.")
+        raise _common.InputError(f"block={block!r} is not valid; this model has blocks 1..{len(blocks)}; pass e.g. --block 1.")
     return blocks[block - 1]
 
 
@@ -274,7 +254,7 @@ def attention_weights(model, token_ids, block: int, causal: bool) -> np.ndarray:
     """
     token_ids = tf.constant([list(token_ids)], tf.int32)  # (1, time)
     blocks = blocks_of(model)
-    hidden = model.get_layer(EMBEDDING)(token_ids)  # (1, time, model_dim)
+    hidden = embedding_of(model)(token_ids)  # (1, time, model_dim)
     for earlier in blocks[: block - 1]:
         hidden = earlier(hidden, use_causal_mask=causal, training=False)
     chosen = blocks[block - 1]
@@ -292,15 +272,15 @@ def char_attention_maps(model, vocabulary, text: str, block: int, causal: bool =
             characters than the model's max_length, or a bad block number.
     """
     if not isinstance(text, str) or not text:
-        raise ValueError("text is empty; expected at least one character; pass e.g. --text 'X:1'.")
+        raise _common.InputError("text is empty; expected at least one character; pass e.g. --text 'X:1'.")
     lookup = {character: index for index, character in enumerate(vocabulary)}
     unknown = sorted({character for character in text if character not in lookup})
     if unknown:
         shown = ", ".join(repr(character) for character in unknown[:10])
-        raise ValueError(
+        raise _common.InputError(
             f"text has {len(unknown)} character(s) outside the model's vocabulary ({shown}); "
             f"expected only the {len(vocabulary)} characters of the training data; remove them from --text."
         )
     tokens = list(text)
-    check_attention_request(model, tokens, block, model.get_layer(EMBEDDING).max_length)
+    check_attention_request(model, tokens, block, embedding_of(model).max_length)
     return tokens, attention_weights(model, [lookup[c] for c in text], block, causal)

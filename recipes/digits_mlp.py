@@ -64,6 +64,10 @@ def load_data(config):
 
 def build_model(config, info):
     inputs = keras.Input(shape=info.input_shape, name="pixels")
-    hidden = _common.mlp_body(inputs, config.hidden_units, config.depth, config.activation, config.dropout)
+    hidden = inputs
+    for index in range(config.depth):  # depth hidden layers, each followed by dropout
+        hidden = layers.Dense(config.hidden_units, activation=config.activation, name=f"hidden_{index + 1}")(hidden)
+        if config.dropout:
+            hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{index + 1}")(hidden)
     logits = layers.Dense(info.num_classes, name="logits")(hidden)
     return keras.Model(inputs, logits, name="digits_mlp")

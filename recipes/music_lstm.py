@@ -31,6 +31,8 @@ docs/results_sequence.md.
 import dataclasses
 import typing
 
+import keras
+
 import layers
 from datasets import irish, tiny_shakespeare
 from recipes import _common, _sequence
@@ -69,7 +71,11 @@ def load_data(config):
 
 def build_model(config, info):
     cell = layers.LSTMCell(config.units, name="lstm_cell")
-    return _sequence.char_lm(info.vocab_size, config.embedding_dim, cell, name="music_lstm")
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (batch, time) character ids
+    vectors = keras.layers.Embedding(info.vocab_size, config.embedding_dim, name="embedding")(ids)  # (batch, time, embedding_dim)
+    hidden = keras.layers.RNN(cell, return_sequences=True, name="recurrent")(vectors)  # (batch, time, units)
+    logits = layers.Dense(info.vocab_size, name="logits")(hidden)  # (batch, time, vocab_size): the next character
+    return keras.Model(ids, logits, name="music_lstm")
 
 
 def generate(model, info, config, prompt: str, length: int, temperature: float, seed: int) -> str:

@@ -28,6 +28,8 @@ music21 and have notes (valid-song rate 70%; 6 also render to .mid/.wav), at
 import dataclasses
 import typing
 
+import keras
+
 import layers
 from datasets import irish, tiny_shakespeare
 from recipes import _common, _sequence
@@ -67,8 +69,13 @@ def load_data(config):
 
 
 def build_model(config, info):
+    # The cell clips the gradient flowing back into h_{t-1} at every step (BPTT clipping).
     cell = layers.RNNCell(config.units, gradient_clip=config.step_clip or None, name="rnn_cell")
-    return _sequence.char_lm(info.vocab_size, config.embedding_dim, cell, name="music_rnn")
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (batch, time) character ids
+    vectors = keras.layers.Embedding(info.vocab_size, config.embedding_dim, name="embedding")(ids)  # (batch, time, embedding_dim)
+    hidden = keras.layers.RNN(cell, return_sequences=True, name="recurrent")(vectors)  # (batch, time, units)
+    logits = layers.Dense(info.vocab_size, name="logits")(hidden)  # (batch, time, vocab_size): the next character
+    return keras.Model(ids, logits, name="music_rnn")
 
 
 def generate(model, info, config, prompt: str, length: int, temperature: float, seed: int) -> str:

@@ -73,7 +73,11 @@ def load_data(config):
 
 def build_model(config, info):
     inputs = keras.Input(shape=info.input_shape, name="point")
-    hidden = _common.mlp_body(inputs, config.hidden_units, config.depth, config.activation, config.dropout)
+    hidden = inputs
+    for index in range(config.depth):  # depth hidden layers, each followed by dropout
+        hidden = layers.Dense(config.hidden_units, activation=config.activation, name=f"hidden_{index + 1}")(hidden)
+        if config.dropout:
+            hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{index + 1}")(hidden)
     logit = layers.Dense(1, name="logit")(hidden)
     return keras.Model(inputs, logit, name="playground_mlp")
 

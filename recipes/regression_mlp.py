@@ -58,7 +58,11 @@ def load_data(config):
 
 def build_model(config, info):
     inputs = keras.Input(shape=info.input_shape, name="features")
-    hidden = _common.mlp_body(inputs, config.hidden_units, config.depth, config.activation, config.dropout)
+    hidden = inputs
+    for index in range(config.depth):  # depth hidden layers, each followed by dropout
+        hidden = layers.Dense(config.hidden_units, activation=config.activation, name=f"hidden_{index + 1}")(hidden)
+        if config.dropout:
+            hidden = keras.layers.Dropout(config.dropout, name=f"dropout_{index + 1}")(hidden)
     prediction = layers.Dense(1, name="prediction")(hidden)
     return keras.Model(inputs, prediction, name="regression_mlp")
 

@@ -87,14 +87,14 @@ def build_model(config, info):
     # mask_zero: id 0 is padding. The mask travels with the vectors, so every
     # block ignores padded keys and the pooling averages real tokens only.
     hidden = layers.PositionalEmbedding(
-        info.vocab_size, config.max_length, config.model_dim, mask_zero=True, name=_transformer.EMBEDDING
+        info.vocab_size, config.max_length, config.model_dim, mask_zero=True, name="embedding"
     )(ids)  # (batch, time, model_dim)
     for index in range(config.num_blocks):
         block = layers.TransformerBlock(
-            config.num_heads, config.ff_dim, dropout=config.dropout, name=_transformer.BLOCK.format(index + 1)
+            config.num_heads, config.ff_dim, dropout=config.dropout, name=f"block_{index + 1}"
         )
         hidden = block(hidden)  # (batch, time, model_dim)
-    hidden = keras.layers.LayerNormalization(epsilon=1e-5, name=_transformer.FINAL_NORM)(hidden)
+    hidden = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(hidden)
     summary = keras.layers.GlobalAveragePooling1D(name="mean_over_tokens")(hidden)  # (batch, model_dim)
     if config.dropout:
         summary = keras.layers.Dropout(config.dropout, name="dropout")(summary)
@@ -112,7 +112,7 @@ def attention_maps(model, info, config, text: str, block: int = 1):
     left out, so T is the number of real tokens.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValueError("text is empty; expected a tune or a review to draw attention over; pass e.g. --text 'K:D\\n|:dAFA dAFA|'.")
+        raise _common.InputError("text is empty; expected a tune or a review to draw attention over; pass e.g. --text 'K:D\\n|:dAFA dAFA|'.")
     if config.dataset == "imdb_reviews":
         words = imdb_reviews.tokenize(text)
         lookup = {word: index for index, word in enumerate(info.vocabulary)}
@@ -124,7 +124,7 @@ def attention_maps(model, info, config, text: str, block: int = 1):
         unknown = sorted({character for character in body if character not in lookup})
         if unknown:
             shown = ", ".join(repr(character) for character in unknown[:10])
-            raise ValueError(
+            raise _common.InputError(
                 f"text has {len(unknown)} character(s) outside the model's vocabulary ({shown}); "
                 "expected only characters of the training tunes; remove them from --text."
             )

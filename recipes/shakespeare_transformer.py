@@ -25,6 +25,10 @@ tests/test_transformer_recipes.py (its loss is finite and it generates).
 import dataclasses
 import typing
 
+import keras
+
+import layers
+
 from datasets import tiny_shakespeare
 from recipes import _common, _transformer
 
@@ -65,16 +69,16 @@ def load_data(config):
 
 
 def build_model(config, info):
-    return _transformer.char_lm(
-        vocab_size=info.vocab_size,
-        window=config.sequence_length,
-        model_dim=config.model_dim,
-        num_heads=config.num_heads,
-        num_blocks=config.num_blocks,
-        ff_dim=config.ff_dim,
-        dropout=config.dropout,
-        name="shakespeare_transformer",
-    )
+    """GPT in miniature: token + position embeddings, causal pre-norm blocks, a final norm, the vocabulary."""
+    ids = keras.Input(shape=(None,), dtype="int32", name="ids")  # (batch, time <= sequence_length)
+    embedding = layers.PositionalEmbedding(info.vocab_size, config.sequence_length, config.model_dim, name="embedding")
+    hidden = embedding(ids)  # (batch, time, model_dim)
+    for index in range(config.num_blocks):
+        block = layers.TransformerBlock(config.num_heads, config.ff_dim, dropout=config.dropout, name=f"block_{index + 1}")
+        hidden = block(hidden, use_causal_mask=True)  # (batch, time, model_dim): no position sees a later one
+    hidden = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(hidden)
+    logits = layers.Dense(info.vocab_size, name="logits")(hidden)  # (batch, time, vocab_size): the next character
+    return keras.Model(ids, logits, name="shakespeare_transformer")
 
 
 def generate(model, info, config, prompt: str, length: int, temperature: float, seed: int) -> str:

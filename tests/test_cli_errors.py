@@ -1,8 +1,11 @@
-"""Bad input anywhere ends in one clear line on stderr and exit code 2, never a traceback.
+"""A user's mistake anywhere ends in one clear line on stderr and exit code 2; a bug keeps its traceback.
 
-Every case runs `python -m zoo ...` in a subprocess, as a user would. The
-commands run a few at a time (each is mostly interpreter and TensorFlow start-up).
-Pretrained files are tampered with in a copy of the code, never in the checkout.
+Every case runs the command line in-process through `cli.main`, which is what
+`python -m zoo` calls. One case of each kind (command, recipe, override,
+workdir, data file), and one bug, also run in a real `python -m zoo` process,
+to show that the promise holds there too: TensorFlow's start-up logging stays
+out of stderr, and a bug prints its traceback and exits with 1.
+Pretrained files are tampered with in a copy, never in the checkout.
 """
 
 import concurrent.futures
@@ -15,16 +18,14 @@ import sys
 import pytest
 
 import zoo
+from zoo import cli, pretrained
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # (arguments, a phrase the one line must contain). {tmp} is a scratch folder,
-# {run} a tiny trained music_lstm run, {copy} a copy of the code with its own
-# pretrained/ folder.
+# {run} a tiny trained music_lstm run. The override mistakes beyond these
+# (unknown or mistyped key, wrong type or choice, negative learning rate,
+# missing run) are in tests/zoo/test_cli.py.
 CASES = {
-    # The command line and overrides. The rest of the override mistakes (unknown
-    # or mistyped key, wrong type or choice, negative learning rate, missing
-    # run) run in-process in tests/zoo/test_cli.py; these few go through a real
-    # process to show the one-line promise holds there too.
     "unknown_command": (["fly"], "invalid choice: 'fly'"),
     "unknown_recipe": (["train", "no_such_recipe"], "Unknown recipe 'no_such_recipe'. Known recipes:"),
     "batch_size_zero": (["train", "digits_mlp", "batch_size=0"], "batch_size=0 is out of range"),
@@ -40,26 +41,64 @@ CASES = {
     "generate_bad_prompt": (["generate", "music_lstm", "--workdir", "{run}", "--prompt", "\u2603\u00a7", "--length", "5"], "outside the model's vocabulary"),
     "generate_empty_prompt": (["generate", "music_lstm", "--workdir", "{run}", "--prompt", "", "--length", "5"], "empty"),
     "generate_no_run": (["generate", "music_lstm", "--workdir", "{tmp}/nothing"], "no config.json"),
-    # Pretrained loading, in a copy of the code.
-    "pretrained_tampered": (["evaluate", "perceptron_gates", "--pretrained"], "fails its check", "tampered"),
-    "pretrained_missing": (["evaluate", "perceptron_gates", "--pretrained"], "is missing", "missing"),
+    # Pretrained loading, from a copy of pretrained/ with one file damaged.
+    "pretrained_tampered": (["evaluate", "perceptron_gates", "--pretrained"], "fails its check"),
+    "pretrained_missing": (["evaluate", "perceptron_gates", "--pretrained"], "is missing"),
 }
+# One case of each kind that also runs as a real process.
+IN_A_PROCESS = ("unknown_command", "unknown_recipe", "batch_size_zero", "unwritable_workdir", "data_missing")
 
 
-def copy_code(destination: pathlib.Path) -> pathlib.Path:
-    for name in ("zoo", "recipes", "layers", "datasets", "pretrained"):
-        shutil.copytree(ROOT / name, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """The scratch folder with its bad files, a tiny trained run, and damaged pretrained copies."""
+    tmp = tmp_path_factory.mktemp("cli_errors")
+    (tmp / "a_file").write_text("not a directory")
+    (tmp / "empty.abc").write_bytes(b"")
+    (tmp / "binary.abc").write_bytes(bytes(range(256)) * 20)
+    (tmp / "latin1.abc").write_bytes("X:1\nT:Caf\u00e9 \u00e0 la cr\u00e8me\nK:G\n|:GAB c2d:|\n".encode("latin-1") * 50)
+    recipe = zoo.get_recipe("music_lstm")
+    config = zoo.make_config(recipe, ["epochs=1", "max_steps=1", "units=8", "embedding_dim=4", "batch_size=8"])
+    zoo.train(recipe, config, tmp / "run", verbose=False)
+    for damage in ("tampered", "missing"):
+        root = tmp / f"root_{damage}"
+        shutil.copytree(ROOT / "pretrained", root / "pretrained")
+        entry = pretrained.read_manifest(root / "pretrained" / "manifest.json")["models"]["perceptron_gates"]
+        weights = root / entry["files"]["weights"]["path"]
+        if damage == "tampered":
+            data = bytearray(weights.read_bytes())
+            data[len(data) // 2] ^= 0x01
+            weights.write_bytes(bytes(data))
+        else:
+            weights.unlink()
+    return tmp
 
 
-def weights_file(code: pathlib.Path) -> pathlib.Path:
-    import json
-
-    manifest = json.loads((code / "pretrained" / "manifest.json").read_text())
-    return code / manifest["models"]["perceptron_gates"]["files"]["weights"]["path"]
+def arguments_of(name, scratch) -> list:
+    return [argument.format(tmp=scratch, run=scratch / "run") for argument in CASES[name][0]]
 
 
-def run_zoo(arguments, cwd):
+def assert_one_line(stderr: str, name: str) -> None:
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert CASES[name][1] in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_gives_one_line_and_exit_code_2(scratch, name, capsys, monkeypatch):
+    if name.startswith("pretrained_"):
+        root = scratch / f"root_{name.split('_')[1]}"
+        monkeypatch.setattr(pretrained, "ROOT", root)
+        monkeypatch.setattr(pretrained, "MANIFEST", root / "pretrained" / "manifest.json")
+    capsys.readouterr()
+    assert cli.main(arguments_of(name, scratch)) == 2
+    captured = capsys.readouterr()
+    assert_one_line(captured.err, name)
+
+
+def run_zoo(arguments, cwd=ROOT):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
     env.pop("ZOO_NATIVE_LOGS", None)
     return subprocess.run(
@@ -68,53 +107,65 @@ def run_zoo(arguments, cwd):
 
 
 @pytest.fixture(scope="module")
-def outcomes(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("cli_errors")
-    (tmp / "a_file").write_text("not a directory")
-    (tmp / "empty.abc").write_bytes(b"")
-    (tmp / "binary.abc").write_bytes(bytes(range(256)) * 20)
-    (tmp / "latin1.abc").write_bytes("X:1\nT:Caf\u00e9 \u00e0 la cr\u00e8me\nK:G\n|:GAB c2d:|\n".encode("latin-1") * 50)
-
-    # A tiny trained run to generate from (one step of a small LSTM).
-    recipe = zoo.get_recipe("music_lstm")
-    config = zoo.make_config(recipe, ["epochs=1", "max_steps=1", "units=8", "embedding_dim=4", "batch_size=8"])
-    run = tmp / "run"
-    zoo.train(recipe, config, run, verbose=False)
-
-    copies = {}
-    has_pretrained = (ROOT / "zoo" / "pretrained.py").exists() and (ROOT / "pretrained" / "manifest.json").exists()
-    if has_pretrained:
-        for case in ("tampered", "missing"):
-            code = copy_code(tmp / f"code_{case}")
-            target = weights_file(code)
-            if case == "tampered":
-                data = bytearray(target.read_bytes())
-                data[len(data) // 2] ^= 0x01
-                target.write_bytes(bytes(data))
-            else:
-                target.unlink()
-            copies[case] = code
-
-    jobs = {}
+def processes(scratch):
+    """The real-process cases, a few at a time (each is mostly interpreter and TensorFlow start-up)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
-        for name, (arguments, _, *copy) in CASES.items():
-            if copy and copy[0] not in copies:
-                continue
-            cwd = copies[copy[0]] if copy else ROOT
-            arguments = [a.format(tmp=tmp, run=run) for a in arguments]
-            jobs[name] = pool.submit(run_zoo, arguments, cwd)
+        jobs = {name: pool.submit(run_zoo, arguments_of(name, scratch)) for name in IN_A_PROCESS}
         return {name: job.result() for name, job in jobs.items()}
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_bad_input_gives_one_line_and_exit_code_2(outcomes, name):
-    if name not in outcomes:
-        pytest.skip("this checkout ships no pretrained checkpoints (no zoo/pretrained.py or manifest)")
-    result = outcomes[name]
-    expected = CASES[name][1]
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert expected in lines[0], lines[0]
+@pytest.mark.slow
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_a_real_process_prints_the_same_one_line(processes, name):
+    result = processes[name]
     assert result.returncode == 2, (result.returncode, result.stderr)
+    assert_one_line(result.stderr, name)
+
+
+BUGGY_RECIPE = '''
+"""A copied recipe with a bug: its model's layers do not fit together."""
+from recipes.digits_mlp import *  # noqa: F401,F403
+from recipes import digits_mlp
+
+import keras
+
+
+def build_model(config, info):
+    inputs = keras.Input(shape=info.input_shape)
+    hidden = keras.layers.Dense(8)(inputs)
+    return keras.Model(inputs, keras.layers.Reshape((3, 5))(hidden))  # 8 values cannot be 3 x 5.
+'''
+
+
+def test_a_bug_in_a_recipe_is_not_dressed_as_a_user_mistake(tmp_path):
+    """A Keras error inside a recipe propagates from cli.main with its traceback: exit 1, not 2."""
+    tree = tmp_path / "checkout"
+    for folder in ("zoo", "recipes", "layers", "datasets"):
+        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (tree / "recipes" / "buggy_mlp.py").write_text(BUGGY_RECIPE)
+    result = run_zoo(["train", "buggy_mlp", "max_steps=1", "--workdir", str(tmp_path / "run")], cwd=tree)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "recipes/buggy_mlp.py" in result.stderr and "Reshape" in result.stderr
+    assert "\nerror: " not in "\n" + result.stderr
+
+
+def test_cli_main_lets_a_bug_propagate_and_turns_a_fault_into_one_line_exit_1(monkeypatch, tmp_path, capsys):
+    recipe = zoo.get_recipe("perceptron_gates")
+
+    def broken(config):
+        raise ValueError("a bug: not a user's mistake")
+
+    monkeypatch.setattr(recipe.module, "load_data", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        cli.main(["train", "perceptron_gates", "--workdir", str(tmp_path / "a"), "--quiet"])
+
+    def full_disk(config):
+        raise OSError(28, "No space left on device", str(tmp_path / "b" / "metrics.jsonl"))
+
+    monkeypatch.setattr(recipe.module, "load_data", full_disk)
+    capsys.readouterr()
+    assert cli.main(["train", "perceptron_gates", "--workdir", str(tmp_path / "b"), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error
+    assert error.startswith("error: No space left on device: ") and "metrics.jsonl" in error

@@ -1,25 +1,32 @@
 """Golden losses: every recipe's short fixed run still reaches its recorded losses.
 
-Parametrized over the registry, so a new recipe is covered at once: until its
-values are recorded (`python -m tests.record_golden NAME`, or `make golden` for
-all) its test fails and says so. Values are CPU values, checked to GOLDEN_RTOL.
+Parametrized over the registry, so a new recipe is covered at once. A recipe
+whose values are not recorded yet (a fresh copy of a recipe, say) is skipped,
+with the command that records them (`python -m tests.record_golden NAME`); a
+shipped recipe (one in pretrained/manifest.json) without them fails. Values are
+CPU values, checked to GOLDEN_RTOL.
 """
 
 import pytest
 
 import record_golden
 import zoo
+from zoo import pretrained
 
 GOLDEN = record_golden.read()
+SHIPPED = pretrained.read_manifest()["models"]
 
 
 @pytest.mark.parametrize("name", zoo.list_recipes())
 def test_short_run_reaches_the_golden_losses(name):
     if name not in GOLDEN:
-        pytest.fail(
-            f"recipe {name!r} has no golden losses in tests/golden_losses.json; record them with "
-            f"`{record_golden.RECORD_COMMAND} {name}` (or `make golden` for all recipes) and commit the file."
+        message = (
+            f"recipe {name!r} has no golden losses in tests/golden_losses.json yet; record them with "
+            f"`{record_golden.RECORD_COMMAND} {name}` and commit the file."
         )
+        if name in SHIPPED:
+            pytest.fail(f"{message} It ships a checkpoint, so its losses must be recorded.")
+        pytest.skip(f"not recorded yet: {message}")
     expected = GOLDEN[name]
     recipe = zoo.get_recipe(name)
     if "unavailable" in expected:

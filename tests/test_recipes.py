@@ -1,4 +1,4 @@
-"""Generated from the registry: every recipe trains a few steps and reloads exactly.
+"""Generated from the registry: every recipe trains a few steps, reloads exactly and (if it can) generates.
 
 A new file in recipes/ is picked up here with no test written for it.
 """
@@ -58,3 +58,12 @@ def _train_and_reload(recipe, config, tmp_path):
     # The saved weights file rebuilds the same model from the recipe's code.
     rebuilt, _ = runs.load_model(recipe, config, tmp_path / "best.weights.h5")
     np.testing.assert_array_equal(np.asarray(rebuilt(features, training=False)), expected)
+
+    # A recipe that generates does so from the reloaded run, deterministically.
+    generate = recipe.hook("generate")
+    if generate is not None:
+        run = runs.load_run(recipe, tmp_path)
+        prompt = run.info.vocabulary[-1]
+        text = generate(run.model, run.info, run.config, prompt, 5, 1.0, 0)
+        assert text.startswith(prompt) and len(text) == len(prompt) + 5
+        assert generate(run.model, run.info, run.config, prompt, 5, 1.0, 0) == text

@@ -28,6 +28,7 @@ import pytest
 import tensorflow as tf
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # About a minute: a dozen processes, each paying TensorFlow start-up.
 
 # digits: 1257 training rows, batch 128 -> 10 steps per epoch; checkpoints at
 # steps 4, 8, 10 (end of epoch 1), 12, 16, 20, ...

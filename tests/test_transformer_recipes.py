@@ -11,6 +11,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+import datasets
+import zoo
 from recipes import _transformer
 from zoo import cli
 from zoo import config as config_lib
@@ -80,10 +82,10 @@ WINDOW = 8
 
 @pytest.fixture
 def tiny_lm():
-    model = _transformer.char_lm(
-        vocab_size=len(VOCABULARY), window=WINDOW, model_dim=16, num_heads=2, num_blocks=2,
-        ff_dim=32, dropout=0.0, name="tiny_lm",
-    )
+    recipe = registry.get_recipe("music_transformer")
+    config = zoo.make_config(recipe, dict(sequence_length=WINDOW, model_dim=16, num_heads=2, num_blocks=2, ff_dim=32, dropout=0.0))
+    info = datasets.DatasetInfo(name="tiny", input_shape=(WINDOW,), num_examples={}, fingerprint="", vocabulary=VOCABULARY)
+    model = recipe.module.build_model(config, info)
     model(np.zeros((1, WINDOW), np.int32))
     return model
 

@@ -12,6 +12,7 @@ stderr before TensorFlow loads.
 """
 
 import importlib
+import importlib.util
 
 _EXPORTS = {
     "Recipe": "zoo.registry",
@@ -40,4 +41,6 @@ def make_config(recipe, overrides=None):
 def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if importlib.util.find_spec(f"zoo.{name}") is not None:  # zoo.pretrained, zoo.runs, ...
+        return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

@@ -22,6 +22,7 @@ import pathlib
 
 import numpy as np
 
+from zoo import errors
 from zoo import registry
 
 MAX_TICK_LABELS = 64  # Above this, label every k-th token so the labels stay readable.
@@ -43,7 +44,7 @@ def attention_hook(recipe):
     hook = recipe.hook("attention_maps")
     if hook is None:
         able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("attention_maps")]
-        raise ValueError(
+        raise errors.UserError(
             f"recipe {recipe.name!r} has no attention to draw (no `attention_maps` hook); "
             f"recipes that have: {', '.join(able) or 'none'}."
         )
@@ -101,11 +102,11 @@ def run_attention(args) -> int:
     hook = attention_hook(recipe)
     text = args.text.replace("\\n", "\n")
     if not text.strip():
-        raise ValueError("--text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
+        raise errors.UserError("--text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
     if args.block < 1:
-        raise ValueError(f"--block {args.block} is not valid; blocks count from 1; pass e.g. --block 1.")
+        raise errors.UserError(f"--block {args.block} is not valid; blocks count from 1; pass e.g. --block 1.")
     if args.out is not None and args.out.suffix.lower() != ".png":
-        raise ValueError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
+        raise errors.UserError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
     workdir = args.workdir or pathlib.Path("runs") / args.name
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     model, info, config = loaded.model, loaded.info, loaded.config

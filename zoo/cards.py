@@ -33,6 +33,7 @@ import pathlib
 import platform
 import time
 
+from zoo import errors
 from zoo import pretrained
 
 MAX_WEIGHTS_BYTES = 8 * 2**20  # Shipped files live in git: a few MB at most.
@@ -62,9 +63,9 @@ def parse_seeds(text: str) -> list:
     try:
         seeds = [int(part, 10) for part in str(text).split(",") if part.strip()]
     except ValueError:
-        raise ValueError(f"--seeds {text!r} is not a comma-separated list of ints; pass e.g. --seeds 0,1,2.") from None
+        raise errors.UserError(f"--seeds {text!r} is not a comma-separated list of ints; pass e.g. --seeds 0,1,2.") from None
     if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
-        raise ValueError(f"--seeds {text!r}: give distinct seeds >= 0, e.g. --seeds 0,1,2.")
+        raise errors.UserError(f"--seeds {text!r}: give distinct seeds >= 0, e.g. --seeds 0,1,2.")
     return seeds
 
 
@@ -76,7 +77,7 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
     recipe = registry.get_recipe(name)
     overrides = config_lib.split_overrides(list(overrides))
     if "seed" in overrides:
-        raise ValueError("Do not pass seed=...: `ship` trains every seed in --seeds (e.g. --seeds 0,1,2).")
+        raise errors.UserError("Do not pass seed=...: `ship` trains every seed in --seeds (e.g. --seeds 0,1,2).")
     root = pathlib.Path(workdir or pathlib.Path("runs") / "ship" / name)
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
 
@@ -90,7 +91,7 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
     run = rundir.RunDir(best_dir)
     weights_bytes = run.best_weights.stat().st_size
     if weights_bytes > MAX_WEIGHTS_BYTES:
-        raise ValueError(
+        raise errors.UserError(
             f"{run.best_weights} is {weights_bytes / 2**20:.1f} MiB, over the {MAX_WEIGHTS_BYTES // 2**20} MiB "
             "that a shipped checkpoint may take in git; ship a smaller config."
         )

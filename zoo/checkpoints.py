@@ -20,6 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import errors
+
 KEEP = 3  # Checkpoints kept on disk; older ones are deleted by the manager.
 
 
@@ -132,7 +134,7 @@ class Checkpoints:
                 warn(f"warning: resuming from {path}, the newest readable checkpoint.")
             return True
         if unreadable:
-            raise ValueError(
+            raise errors.UserError(
                 f"None of the {len(unreadable)} checkpoints in {str(self.directory)!r} can be read "
                 f"(newest: {unreadable[0]}); nothing was changed. Move the workdir aside or pass another --workdir."
             )

@@ -16,6 +16,7 @@ import pathlib
 import sys
 
 from zoo import config as config_lib
+from zoo import errors
 from zoo import registry
 from zoo import runs
 from zoo import trainer
@@ -151,6 +152,13 @@ def run_evaluate(args) -> int:
 
 
 def main(argv=None) -> int:
+    """Runs one command; returns the exit code.
+
+    A user's mistake (zoo/errors.py) is one line on stderr and exit code 2; a
+    fault of the environment (disk full, permission denied) or a non-finite
+    loss is one line and exit code 1. Anything else is a bug: it propagates,
+    so Python prints its traceback and exits with 1.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         parser = build_parser()
@@ -158,12 +166,23 @@ def main(argv=None) -> int:
         return args.run(args)
     except UsageError as error:
         return _fail(str(error))
-    except (ValueError, FileNotFoundError) as error:
-        return _fail(str(error))
-    except FloatingPointError as error:
-        return _fail(str(error), code=1)
     except KeyboardInterrupt:
         return _fail("interrupted; rerun the same command to resume from the last checkpoint", code=130)
+    except Exception as error:
+        if errors.is_user_mistake(error):
+            return _fail(str(error))
+        if isinstance(error, FloatingPointError):
+            return _fail(str(error), code=1)
+        if isinstance(error, OSError):
+            return _fail(describe_fault(error), code=1)
+        raise
+
+
+def describe_fault(error: OSError) -> str:
+    """One line for an environmental fault, naming the file when the OS did."""
+    reason = error.strerror or str(error) or type(error).__name__
+    where = f": {error.filename}" if error.filename else ""
+    return f"{reason}{where}; fix the cause and rerun the same command"
 
 
 def _fail(message: str, code: int = USAGE_ERROR) -> int:

@@ -30,6 +30,7 @@ import pathlib
 import re
 import time
 
+from zoo import errors
 from zoo import cli
 from zoo import config as config_lib
 from zoo import registry
@@ -53,7 +54,7 @@ def parse_arguments(config_class, arguments) -> tuple:
     """
     arguments = list(arguments)
     if not arguments:
-        raise ValueError(
+        raise errors.UserError(
             "compare needs the key to compare and its values, e.g. optimizer=sgd,adam "
             f"(keys: {config_lib.describe_keys(config_class)})."
         )
@@ -61,14 +62,14 @@ def parse_arguments(config_class, arguments) -> tuple:
     key = next(iter(overrides))
     values = [value.strip() for value in overrides.pop(key).split(",")]
     if any(not value for value in values):
-        raise ValueError(f"{key}={arguments[0].partition('=')[2]!r} has an empty value; write {key}=v1,v2,...")
+        raise errors.UserError(f"{key}={arguments[0].partition('=')[2]!r} has an empty value; write {key}=v1,v2,...")
     if len(values) < 2:
-        raise ValueError(f"compare needs at least two values for {key}, separated by commas: {key}=v1,v2.")
+        raise errors.UserError(f"compare needs at least two values for {key}, separated by commas: {key}=v1,v2.")
     if len(set(values)) != len(values):
-        raise ValueError(f"{key}: the values {','.join(values)} repeat one; give each value once.")
+        raise errors.UserError(f"{key}: the values {','.join(values)} repeat one; give each value once.")
     for fixed_key, fixed_value in overrides.items():
         if "," in fixed_value:
-            raise ValueError(
+            raise errors.UserError(
                 f"Only the first key ({key}) is compared; {fixed_key}={fixed_value!r} has commas. "
                 "Compare one key at a time."
             )
@@ -86,7 +87,7 @@ def resolve_configs(recipe, key: str, values, fixed: dict) -> list:
     """
     config_class = recipe.Config
     if key not in config_lib.field_types(config_class):
-        raise ValueError(f"Unknown key {key!r}. Valid keys: {config_lib.describe_keys(config_class)}.")
+        raise errors.UserError(f"Unknown key {key!r}. Valid keys: {config_lib.describe_keys(config_class)}.")
     base = config_lib.make_config(config_class, fixed)
     resolved = []
     for label in values:
@@ -98,7 +99,7 @@ def resolve_configs(recipe, key: str, values, fixed: dict) -> list:
     for label, config in resolved:
         value = getattr(config, key)
         if value in seen:
-            raise ValueError(f"{key}={seen[value]} and {key}={label} are the same value; give each value once.")
+            raise errors.UserError(f"{key}={seen[value]} and {key}={label} are the same value; give each value once.")
         seen[value] = label
     return resolved
 

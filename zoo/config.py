@@ -10,6 +10,8 @@ import dataclasses
 import math
 import typing
 
+from zoo import errors
+
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -33,7 +35,7 @@ def parse_value(key: str, text: str, annotation):
     if typing.get_origin(annotation) is typing.Literal:
         choices = typing.get_args(annotation)
         if text not in choices:
-            raise ValueError(
+            raise errors.UserError(
                 f"{key}={text!r} is not one of: {', '.join(map(str, choices))}."
             )
         return text
@@ -43,19 +45,19 @@ def parse_value(key: str, text: str, annotation):
             return True
         if lowered in _FALSE:
             return False
-        raise ValueError(f"{key}={text!r} is not a bool: use true or false.")
+        raise errors.UserError(f"{key}={text!r} is not a bool: use true or false.")
     if annotation is int:
         try:
             return int(text.strip(), 10)
         except ValueError:
-            raise ValueError(f"{key}={text!r} is not an int.") from None
+            raise errors.UserError(f"{key}={text!r} is not an int.") from None
     if annotation is float:
         try:
             value = float(text.strip())
         except ValueError:
-            raise ValueError(f"{key}={text!r} is not a float.") from None
+            raise errors.UserError(f"{key}={text!r} is not a float.") from None
         if not math.isfinite(value):
-            raise ValueError(f"{key}={text!r} is not a finite float.")
+            raise errors.UserError(f"{key}={text!r} is not a finite float.")
         return value
     if annotation is str:
         return text
@@ -69,12 +71,12 @@ def split_overrides(arguments) -> dict:
         key, separator, value = argument.partition("=")
         key = key.strip()
         if not separator or not key:
-            raise ValueError(
+            raise errors.UserError(
                 f"Override {argument!r} is not of the form key=value "
                 "(for example learning_rate=0.01)."
             )
         if key in overrides:
-            raise ValueError(f"Override key {key!r} is given twice.")
+            raise errors.UserError(f"Override key {key!r} is given twice.")
         overrides[key] = value
     return overrides
 
@@ -102,11 +104,11 @@ def make_config(config_class, overrides=None):
         values = {}
         for key, value in overrides.items():
             if key not in types:
-                raise ValueError(f"Unknown key {key!r}.")
+                raise errors.UserError(f"Unknown key {key!r}.")
             values[key] = parse_value(key, value, types[key]) if isinstance(value, str) else value
         return config_class(**values)
     except ValueError as error:
-        raise ValueError(f"{error} Valid keys: {describe_keys(config_class)}.") from None
+        raise errors.UserError(f"{error} Valid keys: {describe_keys(config_class)}.") from None
 
 
 def to_dict(config) -> dict:

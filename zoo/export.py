@@ -23,6 +23,8 @@ import pathlib
 import shutil
 import tempfile
 
+from zoo import errors
+
 FORMATS = ("savedmodel", "tflite")
 
 
@@ -76,7 +78,7 @@ def export_savedmodel(model, path, info=None, batch_size=None) -> pathlib.Path:
     path = pathlib.Path(path)
     if path.exists():
         if not (path / "saved_model.pb").exists():
-            raise ValueError(f"{path} exists and is not a SavedModel; pass another --out.")
+            raise errors.UserError(f"{path} exists and is not a SavedModel; pass another --out.")
         shutil.rmtree(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     signature = input_signature(model, info, batch_size)
@@ -114,7 +116,7 @@ def export_tflite(model, path, info=None):
                 continue
             path.write_bytes(flatbuffer)
             return path, how
-    raise ValueError(f"TFLite cannot convert this model ({'; '.join(errors)}); export --format savedmodel instead.")
+    raise errors.UserError(f"TFLite cannot convert this model ({'; '.join(errors)}); export --format savedmodel instead.")
 
 
 def _has_recurrent_layer(model) -> bool:

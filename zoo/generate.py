@@ -26,6 +26,7 @@ import json
 import pathlib
 import time
 
+from zoo import errors
 from zoo import registry
 from zoo import runs
 
@@ -50,14 +51,14 @@ def add_command(subparsers) -> None:
 def check_request(length, temperature, num_tunes=0) -> None:
     """The checks that need no model: raise a one-line ValueError on a bad value."""
     if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
-        raise ValueError(f"--length {length!r} is not valid; expected an int >= 1 (tokens to generate); pass e.g. --length 400.")
+        raise errors.UserError(f"--length {length!r} is not valid; expected an int >= 1 (tokens to generate); pass e.g. --length 400.")
     if not isinstance(temperature, (int, float)) or not temperature > 0 or temperature == float("inf"):
-        raise ValueError(
+        raise errors.UserError(
             f"--temperature {temperature!r} is not valid; expected a finite number > 0 "
             "(1 samples the model's distribution, lower is more conservative); pass e.g. --temperature 0.8."
         )
     if num_tunes < 0:
-        raise ValueError(f"--num-tunes {num_tunes!r} is not valid; expected an int >= 0 (0: one sample); pass e.g. --num-tunes 10.")
+        raise errors.UserError(f"--num-tunes {num_tunes!r} is not valid; expected an int >= 0 (0: one sample); pass e.g. --num-tunes 10.")
 
 
 def generation_hook(recipe):
@@ -65,7 +66,7 @@ def generation_hook(recipe):
     hook = recipe.hook("generate")
     if hook is None:
         able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("generate")]
-        raise ValueError(
+        raise errors.UserError(
             f"recipe {recipe.name!r} cannot generate (it has no `generate` hook); "
             f"recipes that can: {', '.join(able) or 'none'}."
         )
@@ -101,7 +102,7 @@ def run_generate(args) -> int:
     model, info, config = loaded.model, loaded.info, loaded.config
     abc = is_abc(info)
     if args.num_tunes and not abc:
-        raise ValueError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")
+        raise errors.UserError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")
     prompt = args.prompt if args.prompt is not None else (ABC_PROMPT if abc else TEXT_PROMPT)
     texts, seconds, tokens = sample(
         hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)

@@ -38,6 +38,8 @@ import sys
 
 import numpy as np
 
+from zoo import errors
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
 
@@ -68,11 +70,11 @@ def read_input(path) -> bytes:
     else:
         file = pathlib.Path(path)
         if not file.is_file():
-            raise FileNotFoundError(f"--input {path!r} does not exist (or is not a file); pass a CSV, PNG or ABC file.")
+            raise errors.MissingFileError(f"--input {path!r} does not exist (or is not a file); pass a CSV, PNG or ABC file.")
         data = file.read_bytes()
         where = repr(str(path))
     if not data.strip():
-        raise ValueError(f"The input ({where}) is empty; pass a file with --input or pipe the values into stdin.")
+        raise errors.UserError(f"The input ({where}) is empty; pass a file with --input or pipe the values into stdin.")
     return data
 
 
@@ -82,7 +84,7 @@ def load(name, use_pretrained: bool, workdir=None):
 
     recipe = registry.get_recipe(name)
     if recipe.task not in ("classification", "binary", "regression"):
-        raise ValueError(
+        raise errors.UserError(
             f"{name} is a {recipe.task} recipe; predict handles classifiers and regressors; "
             f"use `python -m zoo generate {name}` for a language model."
         )
@@ -108,11 +110,11 @@ def parse_features(info, data: bytes) -> np.ndarray:
     if is_tune_vocabulary(info.vocabulary):
         return _parse_tune(info, data)
     if info.vocabulary:
-        raise ValueError(f"predict does not know how to read input for dataset {info.name!r}; the recipe needs a `predict` hook.")
+        raise errors.UserError(f"predict does not know how to read input for dataset {info.name!r}; the recipe needs a `predict` hook.")
     size = int(np.prod(info.input_shape))
     if data.startswith(PNG_MAGIC):
         if "image_shape" not in info.extras:
-            raise ValueError(
+            raise errors.UserError(
                 f"The input is a PNG, but {info.name!r} takes rows of {size} numbers; pass them as CSV."
             )
         return _parse_png(info, data)
@@ -132,11 +134,11 @@ def is_tune_vocabulary(vocabulary) -> bool:
 
 def _text(data: bytes, what: str) -> str:
     if b"\x00" in data:
-        raise ValueError(f"The input is binary, not {what}; pass {what}.")
+        raise errors.UserError(f"The input is binary, not {what}; pass {what}.")
     try:
         return data.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as error:
-        raise ValueError(f"The input is not UTF-8 text (byte {error.start}); pass {what}.") from None
+        raise errors.UserError(f"The input is not UTF-8 text (byte {error.start}); pass {what}.") from None
 
 
 def _parse_tune(info, data: bytes) -> np.ndarray:
@@ -146,7 +148,7 @@ def _parse_tune(info, data: bytes) -> np.ndarray:
     max_length = int(info.extras.get("max_length", info.input_shape[0] if info.input_shape and info.input_shape[0] else 384))
     ids = irish.encode_tune(text, info.vocabulary, max_length, keep_key=bool(info.extras.get("keep_key", True)))
     if not ids.any():
-        raise ValueError("The tune has no notes once its header lines (X:, T:, M:, ...) are removed; pass the whole tune.")
+        raise errors.UserError("The tune has no notes once its header lines (X:, T:, M:, ...) are removed; pass the whole tune.")
     return ids[None, :]  # (1, max_length)
 
 
@@ -162,7 +164,7 @@ def _parse_numbers(data: bytes, size: int, info) -> np.ndarray:
         groups = rows
     else:
         counts = sorted({len(row) for row in rows})
-        raise ValueError(
+        raise errors.UserError(
             f"Expected {size} numbers for {info.name!r} (one example, or {size} per line), got "
             f"{len(tokens)} in {len(rows)} line(s) of {'/'.join(map(str, counts)) or 0}; pass exactly {size} values."
         )
@@ -173,9 +175,9 @@ def _parse_numbers(data: bytes, size: int, info) -> np.ndarray:
             try:
                 value = float(token)
             except ValueError:
-                raise ValueError(f"{token[:30]!r} is not a number; pass {size} numbers separated by commas.") from None
+                raise errors.UserError(f"{token[:30]!r} is not a number; pass {size} numbers separated by commas.") from None
             if not math.isfinite(value):
-                raise ValueError(f"{token!r} is not a finite number; pass {size} finite numbers.")
+                raise errors.UserError(f"{token!r} is not a finite number; pass {size} finite numbers.")
             row.append(value)
         values.append(row)
     return np.asarray(values, dtype=np.float64)
@@ -185,7 +187,7 @@ def _scale_pixels(info, rows: np.ndarray) -> np.ndarray:
     """Pixel values on the dataset's 0..1 scale (raw 0..pixel_max counts are divided)."""
     pixel_max = float(info.extras.get("pixel_max", 1.0))
     if rows.min() < 0 or rows.max() > pixel_max:
-        raise ValueError(
+        raise errors.UserError(
             f"Pixel values must lie in 0..1 (the dataset's scale) or 0..{pixel_max:g} (raw counts); "
             f"got {rows.min():g}..{rows.max():g}."
         )
@@ -203,7 +205,7 @@ def _parse_png(info, data: bytes) -> np.ndarray:
     try:
         image = tf.io.decode_png(data, dtype=tf.uint16)  # (h, w, channels), 8-bit values scaled to 16 bits
     except (tf.errors.InvalidArgumentError, tf.errors.OpError):
-        raise ValueError("The PNG cannot be decoded (damaged or not a PNG); pass a valid PNG or 64 CSV values.") from None
+        raise errors.UserError("The PNG cannot be decoded (damaged or not a PNG); pass a valid PNG or 64 CSV values.") from None
     pixels = tf.cast(image, tf.float32) / 65535.0  # (h, w, channels), 0..1
     channels = pixels.shape[-1]
     if channels in (2, 4):

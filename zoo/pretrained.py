@@ -43,6 +43,8 @@ import sys
 import tempfile
 import urllib.parse
 
+from zoo import errors
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = ROOT / "pretrained"
 MANIFEST = PRETRAINED_DIR / "manifest.json"
@@ -70,16 +72,11 @@ def read_manifest(path=None) -> dict:
     try:
         manifest = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); restore it with `git checkout -- {path}`.") from None
+        raise errors.UserError(f"{path} is not valid JSON ({error}); restore it with `git checkout -- {path}`.") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models", {}), dict):
-        raise ValueError(f'{path} has no "models" object; restore it with `git checkout -- {path}`.')
+        raise errors.UserError(f'{path} has no "models" object; restore it with `git checkout -- {path}`.')
     manifest.setdefault("models", {})
     return manifest
-
-
-def available(manifest_path=None) -> list:
-    """Names with a shipped checkpoint, sorted."""
-    return sorted(read_manifest(manifest_path)["models"])
 
 
 def entry_for(name: str, manifest_path=None) -> dict:
@@ -87,7 +84,7 @@ def entry_for(name: str, manifest_path=None) -> dict:
     models = read_manifest(manifest_path)["models"]
     if name not in models:
         shipped = ", ".join(sorted(models)) or "none"
-        raise ValueError(
+        raise errors.UserError(
             f"No pretrained checkpoint for {name!r} (shipped: {shipped}); train it with "
             f"`python -m zoo train {name}` and use --workdir instead of --pretrained."
         )
@@ -114,7 +111,7 @@ def cache_dir() -> pathlib.Path:
 def _expected_hash(name: str, role: str, spec: dict) -> str:
     expected = str(spec.get("sha256", "")).lower()
     if len(expected) != 64 or any(c not in "0123456789abcdef" for c in expected):
-        raise ValueError(
+        raise errors.UserError(
             f"Manifest entry {name!r} gives no valid sha256 for its {role} file; every shipped "
             "file needs one; regenerate the entry with `python -m zoo ship NAME`."
         )
@@ -130,13 +127,13 @@ def fetch(name: str, role: str, spec: dict, root=None) -> pathlib.Path:
         path = pathlib.Path(spec["path"])
         path = path if path.is_absolute() else pathlib.Path(root or ROOT) / path
         if not path.is_file():
-            raise FileNotFoundError(
+            raise errors.MissingFileError(
                 f"Pretrained {role} file for {name!r} is missing: {path}; restore it with "
                 f"`git checkout -- {path}` or retrain it with `python -m zoo ship {name}`."
             )
         return path
     if "url" not in spec:
-        raise ValueError(f"Manifest entry {name!r}: the {role} file has neither a path nor a url.")
+        raise errors.UserError(f"Manifest entry {name!r}: the {role} file has neither a path nor a url.")
     url = str(spec["url"])
     expected = _expected_hash(name, role, spec)
     file_name = os.path.basename(urllib.parse.urlsplit(url).path) or f"{role}.bin"
@@ -160,14 +157,14 @@ def fetch(name: str, role: str, spec: dict, root=None) -> pathlib.Path:
         # get_file leaves the corrupted download behind; never keep it.
         if target.exists():
             target.unlink()
-        raise ValueError(
+        raise errors.UserError(
             f"Downloaded {role} file for {name!r} from {url} does not match the manifest "
             f"(expected sha256 {expected[:12]}...); deleted it. The server's copy is not the "
             "one the manifest names: fix the url or the sha256 in pretrained/manifest.json."
         ) from None
     except Exception as error:  # get_file wraps network failures in a bare Exception.
         reason = " ".join(str(error).split()) or type(error).__name__
-        raise FileNotFoundError(
+        raise errors.MissingFileError(
             f"Cannot download the {role} file for {name!r} from {url} ({reason}); check the "
             f"connection and the url, or place the file at {target}."
         ) from None
@@ -181,7 +178,7 @@ def read_verified(name: str, role: str, spec: dict, root=None) -> bytes:
     data = path.read_bytes()
     actual = sha256_bytes(data)
     if actual != expected:
-        raise ValueError(
+        raise errors.UserError(
             f"Pretrained {role} file {path} for {name!r} fails its check: sha256 {actual[:12]}... "
             f"but the manifest expects {expected[:12]}... ({len(data)} bytes; truncated or "
             f"modified); restore it with `git checkout -- {path}` or rebuild it with "
@@ -205,7 +202,7 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
     entry = entry_for(name, manifest_path)
     files = entry.get("files", {})
     if "weights" not in files or "config" not in files:
-        raise ValueError(
+        raise errors.UserError(
             f"Manifest entry {name!r} lacks a weights or config file; regenerate it with "
             f"`python -m zoo ship {name}`."
         )
@@ -215,14 +212,14 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
         saved = json.loads(config_bytes.decode("utf-8"))
         config = config_lib.from_dict(recipe.Config, saved["config"])
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ValueError(f"Pretrained config for {name!r} is not a run config.json ({error}).") from None
+        raise errors.UserError(f"Pretrained config for {name!r} is not a run config.json ({error}).") from None
     weights_spec = files["weights"]
     suffix = next(
         (s for s in WEIGHTS_SUFFIXES if str(weights_spec.get("path", weights_spec.get("url", ""))).endswith(s)),
         None,
     )
     if suffix is None:
-        raise ValueError(
+        raise errors.UserError(
             f"Manifest entry {name!r}: the weights file must end in .weights.h5 or .keras "
             "(weights are loaded into a model built from the recipe's code)."
         )
@@ -235,7 +232,7 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
             model, splits = runs.load_model(recipe, config, copy)
         except (ValueError, OSError, KeyError) as error:
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise ValueError(
+            raise errors.UserError(
                 f"Pretrained weights for {name!r} do not fit the model that recipes/{recipe.name}.py "
                 f"builds from the shipped config ({first}); the recipe changed since they were "
                 f"shipped: rebuild them with `python -m zoo ship {name}`."
@@ -283,6 +280,6 @@ def relative(path) -> str:
 
 
 __all__ = [
-    "Pretrained", "available", "cache_dir", "entry_for", "evaluate_pretrained", "load",
+    "Pretrained", "cache_dir", "entry_for", "evaluate_pretrained", "load",
     "load_pretrained", "read_manifest", "read_verified", "sha256_file",
 ]

@@ -5,7 +5,7 @@ name makes a new recipe. Files whose names start with `_` are helpers.
 
 A recipe module must define:
 
-    Config          frozen dataclass with the common keys (see recipes/_common.py)
+    Config          frozen dataclass subclassing recipes._common.TrainConfig
     load_data       (config) -> datasets.Splits
     build_model     (config, info) -> keras.Model
     loss            (targets, outputs) -> per-example loss
@@ -24,17 +24,9 @@ import pathlib
 
 import recipes
 
+from zoo import errors
+
 REQUIRED = ("Config", "load_data", "build_model", "loss", "METRICS", "HEADLINE", "TASK")
-COMMON_KEYS = (
-    "seed",
-    "epochs",
-    "max_steps",
-    "batch_size",
-    "optimizer",
-    "learning_rate",
-    "grad_clip_norm",
-    "dataset",
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,7 +80,7 @@ def get_recipe(name: str) -> Recipe:
     """
     known = list_recipes()
     if name not in known:
-        raise ValueError(f"Unknown recipe {name!r}. Known recipes: {', '.join(known)}.")
+        raise errors.UserError(f"Unknown recipe {name!r}. Known recipes: {', '.join(known)}.")
     return _load(name)
 
 
@@ -101,12 +93,12 @@ def _load(name: str) -> Recipe:
             f"Recipe {name!r} (recipes/{name}.py) is missing {', '.join(missing)}; "
             "see the recipe contract in zoo/registry.py."
         )
-    fields = {field.name for field in dataclasses.fields(module.Config)}
-    lacking = [key for key in COMMON_KEYS if key not in fields]
-    if lacking:
+    from recipes import _common
+
+    if not (isinstance(module.Config, type) and issubclass(module.Config, _common.TrainConfig)):
         raise ValueError(
-            f"Recipe {name!r}: Config lacks the common keys {', '.join(lacking)}; "
-            "subclass recipes._common.TrainConfig."
+            f"Recipe {name!r}: its Config does not subclass recipes._common.TrainConfig, which "
+            "gives it the keys the trainer reads (seed, epochs, batch_size, ...)."
         )
     headline_names = set(module.METRICS) | {"loss"}
     if module.HEADLINE not in headline_names:

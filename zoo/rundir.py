@@ -21,6 +21,8 @@ import shutil
 import subprocess
 import tempfile
 
+from zoo import errors
+
 MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
@@ -50,13 +52,13 @@ class RunDir:
             with tempfile.NamedTemporaryFile(dir=self.path, prefix=".write-test-"):
                 pass
         except OSError as error:
-            raise ValueError(
+            raise errors.UserError(
                 f"Workdir {str(self.path)!r} cannot be written ({error.strerror}); "
                 "pass --workdir with a writable directory."
             ) from None
         free = shutil.disk_usage(self.path).free
         if free < MIN_FREE_BYTES:
-            raise ValueError(
+            raise errors.UserError(
                 f"Only {free // 2**20} MiB free under {str(self.path)!r}; a run needs "
                 f"at least {MIN_FREE_BYTES // 2**20} MiB. Free some space or pick another --workdir."
             )
@@ -68,7 +70,7 @@ class RunDir:
         try:
             return json.loads(self.config_path.read_text())
         except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(
+            raise errors.UserError(
                 f"{self.config_path} is unreadable ({error}); move the workdir aside "
                 "or pass another --workdir."
             ) from None

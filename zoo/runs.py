@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from zoo import batches as batches_lib
 from zoo import config as config_lib
+from zoo import errors
 from zoo import rundir
 
 EVAL_BATCH_SIZE = 256
@@ -73,7 +74,7 @@ class Evaluator:
         totals = {name: float(value) for name, value in totals.items()}
         count = totals.pop("count")
         if count == 0:
-            raise ValueError("Cannot evaluate on an empty split.")
+            raise errors.UserError("Cannot evaluate on an empty split.")
         return {name: value / count for name, value in totals.items()}
 
     def _hold(self, dataset):
@@ -183,20 +184,20 @@ def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun
         raise ValueError(f"weights={weights!r}: use best or final.")
     saved = run.read_config()
     if saved is None:
-        raise FileNotFoundError(
+        raise errors.MissingFileError(
             f"no run in {str(run.path)!r} (no config.json); train first with "
             f"`python -m zoo train {recipe.name} --workdir {run.path}`, or pass --pretrained "
             "for the shipped weights."
         )
     if saved.get("recipe") != recipe.name:
-        raise ValueError(
+        raise errors.UserError(
             f"Workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
             f"{recipe.name!r}; pass the right --workdir."
         )
     config = config_lib.from_dict(recipe.Config, saved["config"])
     path = paths[weights]
     if not path.exists():
-        raise FileNotFoundError(
+        raise errors.MissingFileError(
             f"{path} does not exist: the run in {str(run.path)!r} has not finished an epoch yet; "
             "rerun the same train command to train it further."
         )

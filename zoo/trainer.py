@@ -35,6 +35,7 @@ import tensorflow as tf
 from zoo import batches as batches_lib
 from zoo import checkpoints as checkpoints_lib
 from zoo import config as config_lib
+from zoo import errors
 from zoo import optimizers
 from zoo import plots
 from zoo import rundir
@@ -98,14 +99,14 @@ class Trainer:
         if saved is None:
             return
         if saved.get("recipe") != self.recipe.name:
-            raise ValueError(
+            raise errors.UserError(
                 f"Workdir {str(self.run.path)!r} holds a run of recipe "
                 f"{saved.get('recipe')!r}, not {self.recipe.name!r}; pass another --workdir."
             )
         old, new = saved.get("config", {}), config_lib.to_dict(self.config)
         changed = [line for line in config_lib.differences(old, new) if line.split(":")[0] not in SPEED_KEYS]
         if changed:
-            raise ValueError(
+            raise errors.UserError(
                 f"Workdir {str(self.run.path)!r} holds a run with a different config "
                 f"({'; '.join(changed)}); rerun with the same config to resume, or pass "
                 "another --workdir."
@@ -117,7 +118,7 @@ class Trainer:
         info = self.splits.info
         self.num_train = int(info.num_examples["train"])
         if self.num_train < 1:
-            raise ValueError(f"Dataset {info.name!r} has an empty training split.")
+            raise errors.UserError(f"Dataset {info.name!r} has an empty training split.")
         self.steps_per_epoch = math.ceil(self.num_train / config.batch_size)
         self.total_steps = config.epochs * self.steps_per_epoch
         if config.max_steps:

@@ -66,6 +66,7 @@ import math
 import pathlib
 import time
 
+from zoo import errors
 from zoo import cli
 from zoo import compare as compare_lib
 from zoo import config as config_lib
@@ -91,7 +92,7 @@ def search_space(recipe) -> dict:
     """
     space = getattr(recipe.module, "SEARCH_SPACE", None)
     if not space:
-        raise ValueError(
+        raise errors.UserError(
             f"Recipe {recipe.name!r} declares no SEARCH_SPACE, so there is nothing to tune; add e.g. "
             'SEARCH_SPACE = {"learning_rate": ("log", 1e-4, 1e-2)} to '
             f"recipes/{recipe.name}.py (see zoo/tune.py), or use `python -m zoo compare`."
@@ -144,7 +145,7 @@ def objective_for(recipe, objective: str):
     if objective == "loss" or recipe.headline == "loss":
         return "val_loss", "min"
     if objective != "headline":
-        raise ValueError(f"objective={objective!r}: use loss or headline.")
+        raise errors.UserError(f"objective={objective!r}: use loss or headline.")
     direction = "max" if "accuracy" in recipe.headline or recipe.headline == "r2" else "min"
     return f"val_{recipe.headline}", direction
 
@@ -215,13 +216,13 @@ def make_tuner(recipe, search: str, trials: int, fixed: dict, workdir, objective
     import keras_tuner
 
     if search not in SEARCHES:
-        raise ValueError(f"search={search!r}: use one of {', '.join(SEARCHES)}.")
+        raise errors.UserError(f"search={search!r}: use one of {', '.join(SEARCHES)}.")
     if trials < 1:
-        raise ValueError(f"trials={trials}: a search needs at least 1 trial.")
+        raise errors.UserError(f"trials={trials}: a search needs at least 1 trial.")
     space = search_space(recipe)
     overlap = sorted(set(fixed) & set(space))
     if overlap:
-        raise ValueError(
+        raise errors.UserError(
             f"{', '.join(overlap)} is searched (SEARCH_SPACE of {recipe.name}) and cannot also be fixed; "
             "drop it from the key=value arguments."
         )
@@ -275,7 +276,7 @@ def _check_settings(project: pathlib.Path, recipe, fixed, space, objective) -> N
         saved = json.loads(path.read_text())
         changed = config_lib.differences(saved, settings)
         if changed:
-            raise ValueError(
+            raise errors.UserError(
                 f"{project} holds a search with other settings ({'; '.join(changed)}); rerun with the "
                 "same settings to resume it, or pass another --workdir."
             )
@@ -519,7 +520,7 @@ def run_command(args: argparse.Namespace) -> int:
     recipe = registry.get_recipe(args.name)
     fixed = config_lib.split_overrides(args.overrides)
     if args.initial_points is not None and args.initial_points < 1:
-        raise ValueError(f"--initial-points {args.initial_points}: use 1 or more.")
+        raise errors.UserError(f"--initial-points {args.initial_points}: use 1 or more.")
     result = tune(
         recipe,
         search=args.search,

@@ -113,6 +113,7 @@ def test_imdb_tokenize_and_encode():
     assert imdb_reviews.tokenize("Don't STOP<br />now, 10/10!") == ["don't", "stop", "now", "10", "10"]
     vocabulary = imdb_reviews.build_vocabulary(["b a a", "a c c b"], vocab_size=4)
     assert vocabulary == ("<pad>", "<oov>", "a", "b")  # a: 3, then b and c tie at 2: alphabetical
-    ids = imdb_reviews.encode_text("A zebra b", vocabulary, 5)
+    lookup = imdb_reviews._lookup(vocabulary)  # What the loader encodes every review with.
+    ids = imdb_reviews._encode("A zebra b", lookup, 5)
     np.testing.assert_array_equal(ids, [2, 1, 3, 0, 0])
-    np.testing.assert_array_equal(imdb_reviews.encode_text("a b a b a b", vocabulary, 3), [2, 3, 2])
+    np.testing.assert_array_equal(imdb_reviews._encode("a b a b a b", lookup, 3), [2, 3, 2])

@@ -1,9 +1,5 @@
-"""The registry finds recipes by file name; copying a file makes a new recipe."""
+"""The registry finds recipes by file name (copying one is tested in tests/test_template.py)."""
 
-import os
-import shutil
-
-import numpy as np
 import pytest
 
 import zoo
@@ -25,25 +21,43 @@ def test_unknown_recipe_lists_known_names():
 
 
 def test_every_recipe_honours_the_contract():
+    from recipes import _common
+    from zoo import pretrained
+
+    shipped = pretrained.read_manifest()["models"]
     for name in zoo.list_recipes():
         recipe = zoo.get_recipe(name)
-        fields = recipe.Config.__dataclass_fields__
-        assert set(registry.COMMON_KEYS) <= set(fields), name
-        assert recipe.module.__doc__ and "make train MODEL=" + name in recipe.module.__doc__, name
+        assert issubclass(recipe.Config, _common.TrainConfig), name
+        assert recipe.module.__doc__ and "make train MODEL=" in recipe.module.__doc__, name
+        if name in shipped:  # A shipped recipe's docstring gives its own command; a fresh copy may not yet.
+            assert "make train MODEL=" + name in recipe.module.__doc__, name
         assert recipe.headline in {"loss", *recipe.module.METRICS}
 
 
-def test_copying_a_recipe_file_gives_a_new_trainable_recipe(tmp_path):
-    name = f"copied_recipe_{os.getpid()}"
-    target = registry.recipes_dir() / f"{name}.py"
-    shutil.copy(registry.recipes_dir() / "perceptron_gates.py", target)
+def test_a_config_that_does_not_subclass_train_config_is_refused(monkeypatch):
+    import dataclasses
+
+    recipe = zoo.get_recipe("perceptron_gates")
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        seed: int = 0
+
+    monkeypatch.setattr(recipe.module, "Config", Config)
+    registry._load.cache_clear()
     try:
-        assert name in zoo.list_recipes()
-        recipe = zoo.get_recipe(name)
-        config = zoo.make_config(recipe, ["epochs=1", "repeats=2"])
-        result = zoo.train(recipe, config, tmp_path / "run", verbose=False)
-        assert result.steps == 1
-        assert np.isfinite(result.history[-1]["loss"])
+        with pytest.raises(ValueError, match="does not subclass recipes._common.TrainConfig"):
+            zoo.get_recipe("perceptron_gates")
     finally:
-        target.unlink()
+        monkeypatch.undo()
         registry._load.cache_clear()
+
+
+def test_submodules_are_reachable_after_a_plain_import_zoo():
+    """`zoo.pretrained.load(...)`, as pretrained/README.md writes it, works after `import zoo`."""
+    import subprocess
+    import sys
+
+    code = "import zoo; assert callable(zoo.pretrained.load); zoo.no_such_thing"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=registry.recipes_dir().parent)
+    assert "AttributeError: module 'zoo' has no attribute 'no_such_thing'" in completed.stderr, completed.stderr
