@@ -58,7 +58,7 @@ class TrainConfig:
         require(self, "seed", 0 <= self.seed < 2**31, "must be in [0, 2**31)")
         require(self, "epochs", self.epochs >= 1, "must be >= 1")
         require(self, "max_steps", self.max_steps >= 0, "must be >= 0 (0: no limit)")
-        require(self, "batch_size", self.batch_size >= 1, "must be >= 1")
+        require(self, "batch_size", 1 <= self.batch_size <= 2**24, "must be in [1, 2**24]")
         require(
             self,
             "learning_rate",
@@ -176,8 +176,20 @@ def mean_squared_error(targets, outputs):
     return ops.square(targets - outputs)
 
 
+# The widest layer a recipe may ask for: a 16384 x 16384 float32 kernel is 1 GiB, four
+# with Adam's slots and its gradient. Wider ones would not fit this machine's memory,
+# and would end in the kernel's OOM killer rather than in a message.
+MAX_WIDTH = 2**14
+
+
+def check_widths(config, *keys) -> None:
+    """Each key (a layer's width) must be in [1, MAX_WIDTH]."""
+    for key in keys:
+        require(config, key, 1 <= getattr(config, key) <= MAX_WIDTH, f"must be in [1, {MAX_WIDTH}]")
+
+
 def check_mlp(config) -> None:
     """Range checks for the MLP keys (hidden_units, depth, dropout)."""
-    require(config, "hidden_units", config.hidden_units >= 1, "must be >= 1")
+    check_widths(config, "hidden_units")
     require(config, "depth", config.depth >= 0, "must be >= 0")
     require(config, "dropout", 0.0 <= config.dropout < 1.0, "must be in [0, 1)")

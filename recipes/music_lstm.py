@@ -55,6 +55,7 @@ class Config(_common.TrainConfig):
         super().__post_init__()
         for key in ("sequence_length", "embedding_dim", "units"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "embedding_dim", "units")
 
 
 TASK = "language_model"

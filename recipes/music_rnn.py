@@ -53,6 +53,7 @@ class Config(_common.TrainConfig):
         super().__post_init__()
         for key in ("sequence_length", "embedding_dim", "units"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "embedding_dim", "units")
         _common.require(self, "step_clip", self.step_clip >= 0, "must be >= 0 (0: off)")
 
 

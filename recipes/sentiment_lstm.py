@@ -53,6 +53,7 @@ class Config(_common.TrainConfig):
         super().__post_init__()
         for key in ("max_length", "embedding_dim", "units"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "embedding_dim", "units")
         _common.require(self, "vocab_size", self.vocab_size >= 3, "must be >= 3")
         _common.require(self, "dropout", 0.0 <= self.dropout < 1.0, "must be in [0, 1)")
 

@@ -61,6 +61,7 @@ class Config(_common.TrainConfig):
         super().__post_init__()
         for key in ("max_length", "model_dim", "num_heads", "num_blocks", "ff_dim"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "model_dim", "ff_dim")
         _common.require(self, "model_dim", self.model_dim % self.num_heads == 0, "must be divisible by num_heads")
         _common.require(self, "vocab_size", self.vocab_size >= 3, "must be >= 3")
         _common.require(self, "dropout", 0.0 <= self.dropout < 1.0, "must be in [0, 1)")

@@ -52,6 +52,7 @@ class Config(_common.TrainConfig):
         super().__post_init__()
         for key in ("model_dim", "num_heads", "num_blocks", "ff_dim"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "model_dim", "ff_dim")
         # Sampling past the window keeps its last half, so a window needs 2 positions.
         _common.require(self, "sequence_length", self.sequence_length >= 2, "must be >= 2")
         _common.require(self, "model_dim", self.model_dim % self.num_heads == 0, "must be divisible by num_heads")

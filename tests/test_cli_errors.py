@@ -41,6 +41,12 @@ CASES = {
     "generate_bad_prompt": (["generate", "music_lstm", "--workdir", "{run}", "--prompt", "\u2603\u00a7", "--length", "5"], "outside the model's vocabulary"),
     "generate_empty_prompt": (["generate", "music_lstm", "--workdir", "{run}", "--prompt", "", "--length", "5"], "empty"),
     "generate_no_run": (["generate", "music_lstm", "--workdir", "{tmp}/nothing"], "no config.json"),
+    "generate_tiny_temperature": (["generate", "music_lstm", "--workdir", "{run}", "--temperature", "1e-40"], "--temperature 1e-40 is not valid"),
+    "generate_huge_length": (["generate", "music_lstm", "--workdir", "{run}", "--length", str(2**31)], f"--length {2**31} is not valid"),
+    # Sizes that cannot fit are refused before anything is allocated.
+    "hidden_units_huge": (["train", "digits_mlp", "hidden_units=10000000", "--workdir", "{tmp}/w5"], "hidden_units=10000000 is out of range"),
+    "units_huge": (["train", "music_lstm", "units=10000000", "--workdir", "{tmp}/w6"], "units=10000000 is out of range"),
+    "batch_size_huge": (["train", "digits_mlp", f"batch_size={2**63}", "--workdir", "{tmp}/w7"], f"batch_size={2**63} is out of range"),
     # Pretrained loading, from a copy of pretrained/ with one file damaged.
     "pretrained_tampered": (["evaluate", "perceptron_gates", "--pretrained"], "fails its check"),
     "pretrained_missing": (["evaluate", "perceptron_gates", "--pretrained"], "is missing"),
@@ -148,6 +154,27 @@ def test_a_bug_in_a_recipe_is_not_dressed_as_a_user_mistake(tmp_path):
     assert "Traceback (most recent call last)" in result.stderr
     assert "recipes/buggy_mlp.py" in result.stderr and "Reshape" in result.stderr
     assert "\nerror: " not in "\n" + result.stderr
+
+
+def test_predicting_an_extreme_input_gives_a_probability_not_an_overflow(tmp_path, capsys):
+    values = tmp_path / "row.csv"
+    values.write_text(",".join(["-1e6"] * 30) + "\n")
+    assert cli.main(["predict", "binary_mlp", "--pretrained", "--input", str(values)]) == 0
+    assert "OverflowError" not in capsys.readouterr().err
+
+
+def test_running_out_of_memory_is_one_line_exit_1(monkeypatch, tmp_path, capsys):
+    import tensorflow as tf
+
+    recipe = zoo.get_recipe("perceptron_gates")
+
+    def too_big(config, info):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[100000,100000]")
+
+    monkeypatch.setattr(recipe.module, "build_model", too_big)
+    assert cli.main(["train", "perceptron_gates", "--workdir", str(tmp_path / "run"), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "OOM when allocating tensor with shape[100000,100000]" in error
 
 
 def test_cli_main_lets_a_bug_propagate_and_turns_a_fault_into_one_line_exit_1(monkeypatch, tmp_path, capsys):

@@ -151,6 +151,26 @@ def test_cli_generates_tunes_and_reports_rate_and_speed(trained_run, tmp_path, c
     assert sorted(p.read_text() for p in out.glob("tune_*.abc")) == first
 
 
+def test_generate_replaces_only_its_own_files_and_refuses_a_folder_it_did_not_write(trained_run, tmp_path, capsys):
+    out = tmp_path / "out"
+    base = ["generate", "music_lstm", "--workdir", str(trained_run), "--length", "30", "--seed", "1", "--out", str(out)]
+    assert run_cli([*base, "--num-tunes", "3"], capsys)[0] == 0
+    (out / "tune_09.abc").write_text("X:9\nK:D\nmy own tune\n")  # The user's files, not listed by generate.
+    (out / "notes.txt").write_text("mine")
+    assert run_cli([*base, "--num-tunes", "1"], capsys)[0] == 0
+    names = {path.name for path in out.iterdir()}
+    assert {"tune_01.abc", "tune_09.abc", "notes.txt"} <= names
+    assert not {"tune_02.abc", "tune_03.abc"} & names  # Its own stale tunes are gone.
+    assert (out / "tune_09.abc").read_text() == "X:9\nK:D\nmy own tune\n"
+
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "tune_01.abc").write_text("their tune")
+    code, _, err = run_cli([*base[:-1], str(theirs)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "already has tune_01.abc, which generate did not write" in err
+    assert (theirs / "tune_01.abc").read_text() == "their tune" and sorted(p.name for p in theirs.iterdir() if p.name != ".lock") == ["tune_01.abc"]
+
+
 def test_check_request_needs_no_model():
     with pytest.raises(ValueError, match="--length"):
         generate_command.check_request(0, 1.0)

@@ -163,3 +163,29 @@ def test_mistakes_exit_2_with_one_line_and_train_nothing(arguments, expected, tm
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert expected in lines[0]
     assert train_calls == []
+
+
+def test_a_search_killed_inside_a_state_write_resumes(tmp_path, capsys, monkeypatch, train_calls):
+    """keras-tuner's oracle.json and trial.json writes are atomic: a kill inside one leaves the old file."""
+    import pathlib
+
+    real_write_text = pathlib.Path.write_text
+    writes = []
+
+    def killed_halfway_through_the_third_oracle_write(self, text, *args, **kwargs):
+        if self.name.startswith(".oracle.json"):  # The oracle's state, on its way to oracle.json.
+            writes.append(self)
+            if len(writes) == 3:
+                real_write_text(self, text[: len(text) // 2], *args, **kwargs)
+                raise KeyboardInterrupt("killed inside the oracle's write")
+        return real_write_text(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", killed_halfway_through_the_third_oracle_write)
+    assert run_tune(tmp_path, "--search", "random", "--trials", "3") == 130  # The CLI's exit for an interrupt.
+    monkeypatch.setattr(pathlib.Path, "write_text", real_write_text)
+    json.loads((tmp_path / "random" / "oracle.json").read_text())  # Still whole.
+    capsys.readouterr()
+    assert run_tune(tmp_path, "--search", "random", "--trials", "3") == 0
+    results = json.loads((tmp_path / "random" / "results.json").read_text())
+    assert results["completed"] == 3
+    assert len({json.dumps(trial["values"], sort_keys=True) for trial in results["trials"]}) == 3

@@ -31,6 +31,7 @@ import math
 import os
 import pathlib
 import platform
+import shutil
 import time
 
 from zoo import errors
@@ -80,6 +81,13 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
         raise errors.UserError("Do not pass seed=...: `ship` trains every seed in --seeds (e.g. --seeds 0,1,2).")
     root = pathlib.Path(workdir or pathlib.Path("runs") / "ship" / name)
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
+    with rundir.owned(root):
+        return _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose)
+
+
+def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose) -> dict:
+    from zoo import config as config_lib
+    from zoo import rundir, runs
 
     records = []
     for seed in seeds:
@@ -99,9 +107,13 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
     shipped = runs.load_run(recipe, best_dir)
     shipped_test = runs.evaluate_model(recipe, shipped.model, shipped.splits, "test")
 
-    destination.mkdir(parents=True, exist_ok=True)
-    weights_sha = pretrained.copy_verified(run.best_weights, destination / "model.weights.h5")
-    config_sha = pretrained.copy_verified(run.config_path, destination / "config.json")
+    # Everything is written to a staging folder first and swapped in at the end.
+    staging = destination.with_name(f".{destination.name}.new")
+    if staging.exists():
+        shutil.rmtree(staging)  # Our own, left by a ship killed before its swap.
+    staging.mkdir(parents=True)
+    weights_sha = pretrained.copy_verified(run.best_weights, staging / "model.weights.h5")
+    config_sha = pretrained.copy_verified(run.config_path, staging / "config.json")
 
     override_text = " ".join(f"{key}={value}" for key, value in overrides.items())
     metric_names = ["loss", *recipe.module.METRICS]
@@ -156,13 +168,19 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
         "config": config_lib.to_dict(shipped.config),
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    _write_json(destination / "card.json", card)
-    (destination / "MODEL_CARD.md").write_text(render_card(card))
+    _write_json(staging / "card.json", card)
+    (staging / "MODEL_CARD.md").write_text(render_card(card))
+    shipped_file = lambda file_name: {  # noqa: E731
+        "path": pretrained.relative(destination / file_name),
+        "sha256": pretrained.sha256_file(staging / file_name),
+    }
     entry = {
         "recipe": recipe.name,
         "files": {
             "weights": {"path": pretrained.relative(destination / "model.weights.h5"), "sha256": weights_sha, "bytes": weights_bytes},
             "config": {"path": pretrained.relative(destination / "config.json"), "sha256": config_sha},
+            "card": shipped_file("card.json"),
+            "model_card": shipped_file("MODEL_CARD.md"),
         },
         "card": pretrained.relative(destination / "MODEL_CARD.md"),
         "headline": headline,
@@ -173,8 +191,50 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
         "test_metrics": summary,
         "shipped_test_metrics": shipped_test,
     }
-    update_manifest(name, entry, manifest_path)
+    swap_in(staging, destination, name, entry, manifest_path)
     return card
+
+
+def swap_in(staging: pathlib.Path, destination: pathlib.Path, name: str, entry: dict, manifest_path=None) -> None:
+    """Replaces pretrained/NAME with `staging` and its manifest entry, so that a kill leaves one or the other.
+
+    The old folder is renamed to .NAME.old, the staging folder to NAME, then
+    the manifest is rewritten atomically (the commit point), and only then is
+    .NAME.old removed. Until the manifest names the new files, a load reads the
+    old ones from .NAME.old (pretrained.read_verified); the next ship finishes
+    or undoes a swap that a kill interrupted (`recover_swap`).
+    """
+    with _locked(destination):
+        recover_swap(destination, name, manifest_path)
+        old = destination.with_name(f".{destination.name}.old")
+        if destination.exists():
+            os.replace(destination, old)
+        os.replace(staging, destination)
+        update_manifest(name, entry, manifest_path)
+        if old.exists():
+            shutil.rmtree(old)
+
+
+def recover_swap(destination: pathlib.Path, name: str, manifest_path=None) -> None:
+    """Finishes or undoes a swap that a kill interrupted, by what the manifest names."""
+    old = destination.with_name(f".{destination.name}.old")
+    if not old.exists():
+        return
+    entry = pretrained.read_manifest(manifest_path)["models"].get(name, {})
+    files = entry.get("files", {}).values()
+
+    def names_of(folder):
+        """True when `folder` holds the very files the manifest entry names."""
+        paths = [folder / pathlib.Path(spec["path"]).name for spec in files if "path" in spec]
+        hashes = [spec.get("sha256") for spec in files if "path" in spec]
+        return all(path.is_file() and pretrained.sha256_file(path) == expected for path, expected in zip(paths, hashes))
+
+    if files and destination.exists() and names_of(destination):
+        shutil.rmtree(old)  # The manifest was rewritten: the swap was done.
+        return
+    if destination.exists():
+        shutil.rmtree(destination)  # The new folder never became the shipped one.
+    os.replace(old, destination)
 
 
 def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:

@@ -175,7 +175,18 @@ def main(argv=None) -> int:
             return _fail(str(error), code=1)
         if isinstance(error, OSError):
             return _fail(describe_fault(error), code=1)
+        if _is_resource_fault(error):
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            return _fail(f"{type(error).__name__}: {first_line[:300]}; ask for less (a smaller model or batch) and rerun", code=1)
         raise
+
+
+def _is_resource_fault(error) -> bool:
+    """TensorFlow's out-of-memory and permission errors (not OSErrors): the environment's, not a bug."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return False
+    return isinstance(error, (tf.errors.ResourceExhaustedError, tf.errors.PermissionDeniedError))
 
 
 def describe_fault(error: OSError) -> str:

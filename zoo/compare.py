@@ -30,9 +30,9 @@ import pathlib
 import re
 import time
 
-from zoo import errors
 from zoo import cli
 from zoo import config as config_lib
+from zoo import errors
 from zoo import registry
 from zoo import rundir
 from zoo import trainer
@@ -144,8 +144,11 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
     log = log or (lambda message: None)
     resolved = resolve_configs(recipe, key, values, fixed)
     workdir = pathlib.Path(workdir) if workdir else default_workdir(recipe.name, key, fixed)
-    workdir.mkdir(parents=True, exist_ok=True)
+    with rundir.owned(workdir):  # One comparison per directory at a time.
+        return _compare(recipe, key, resolved, fixed, workdir, verbose, log)
 
+
+def _compare(recipe, key, resolved, fixed, workdir, verbose, log) -> dict:
     rows, histories = [], []
     for index, (label, config) in enumerate(resolved, start=1):
         run_path = workdir / _safe(f"{key}={label}")

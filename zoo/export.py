@@ -20,7 +20,6 @@ the command says so: such a file needs the Flex delegate, which this TF build's
 """
 
 import pathlib
-import shutil
 import tempfile
 
 from zoo import errors
@@ -74,12 +73,12 @@ def input_signature(model, info, batch_size=None):
 
 
 def export_savedmodel(model, path, info=None, batch_size=None) -> pathlib.Path:
-    """Writes `model` as a SavedModel at `path` (replacing an earlier export there)."""
+    """Writes `model` as a SavedModel at `path`, which must not exist yet (nothing is ever replaced)."""
     path = pathlib.Path(path)
     if path.exists():
-        if not (path / "saved_model.pb").exists():
-            raise errors.UserError(f"{path} exists and is not a SavedModel; pass another --out.")
-        shutil.rmtree(path)
+        raise errors.UserError(
+            f"{path} already exists; export never replaces a folder. Move it aside or pass another --out."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     signature = input_signature(model, info, batch_size)
     model.export(str(path), format="tf_saved_model", input_signature=signature, verbose=False)
@@ -97,14 +96,16 @@ def export_tflite(model, path, info=None):
     import tensorflow as tf
 
     path = pathlib.Path(path)
+    if path.exists():
+        raise errors.UserError(f"{path} already exists; export never replaces a file. Move it aside or pass another --out.")
     path.parent.mkdir(parents=True, exist_ok=True)
     attempts = [("builtins", None, False), ("builtins, batch size 1", 1, False), ("SELECT_TF_OPS, batch size 1", 1, True)]
     if _has_recurrent_layer(model):
         attempts = attempts[1:]  # A free batch axis never lowers for an RNN loop: skip that try.
-    errors = []
+    failures = []
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as temporary:
         for how, batch_size, select_ops in attempts:
-            saved = export_savedmodel(model, pathlib.Path(temporary) / f"savedmodel_{len(errors)}", info, batch_size)
+            saved = export_savedmodel(model, pathlib.Path(temporary) / f"savedmodel_{len(failures)}", info, batch_size)
             converter = tf.lite.TFLiteConverter.from_saved_model(str(saved))
             if select_ops:
                 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
@@ -112,11 +113,11 @@ def export_tflite(model, path, info=None):
             try:
                 flatbuffer = converter.convert()
             except Exception as error:  # ConverterError and friends, for ops TFLite lacks.
-                errors.append(f"{how}: {(str(error).strip().splitlines() or [type(error).__name__])[0][:200]}")
+                failures.append(f"{how}: {(str(error).strip().splitlines() or [type(error).__name__])[0][:200]}")
                 continue
             path.write_bytes(flatbuffer)
             return path, how
-    raise errors.UserError(f"TFLite cannot convert this model ({'; '.join(errors)}); export --format savedmodel instead.")
+    raise errors.UserError(f"TFLite cannot convert this model ({'; '.join(failures)}); export --format savedmodel instead.")
 
 
 def _has_recurrent_layer(model) -> bool:

@@ -28,8 +28,13 @@ import time
 
 from zoo import errors
 from zoo import registry
+from zoo import rundir
 from zoo import runs
 
+MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
+# Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3
+RECORD = "generation.json"  # What a generate call wrote into its output folder.
 ABC_PROMPT = "X:"  # Every tune in ABC notation starts with its X: reference number.
 TEXT_PROMPT = "\n"
 
@@ -49,12 +54,15 @@ def add_command(subparsers) -> None:
 
 
 def check_request(length, temperature, num_tunes=0) -> None:
-    """The checks that need no model: raise a one-line ValueError on a bad value."""
-    if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
-        raise errors.UserError(f"--length {length!r} is not valid; expected an int >= 1 (tokens to generate); pass e.g. --length 400.")
-    if not isinstance(temperature, (int, float)) or not temperature > 0 or temperature == float("inf"):
+    """The checks that need no model: raise a one-line ValueError on a bad value, before any allocation."""
+    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
         raise errors.UserError(
-            f"--temperature {temperature!r} is not valid; expected a finite number > 0 "
+            f"--length {length!r} is not valid; expected an int in [1, {MAX_LENGTH}] (tokens to generate); "
+            "pass e.g. --length 400."
+        )
+    if not isinstance(temperature, (int, float)) or not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+        raise errors.UserError(
+            f"--temperature {temperature!r} is not valid; expected a number in [{MIN_TEMPERATURE:g}, {MAX_TEMPERATURE:g}] "
             "(1 samples the model's distribution, lower is more conservative); pass e.g. --temperature 0.8."
         )
     if num_tunes < 0:
@@ -108,7 +116,50 @@ def run_generate(args) -> int:
         hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
     )
     out = args.out or (pathlib.Path("runs") / f"{args.name}_pretrained" if args.pretrained else workdir) / "generated"
-    out.mkdir(parents=True, exist_ok=True)
+    tunes = []
+    if abc:
+        tunes = [(music.split_tunes(text) or [text])[0] for text in texts] if args.num_tunes else music.split_tunes(texts[0])
+    with rundir.owned(out, "out folder"):
+        return _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc)
+
+
+def output_names(count: int) -> list:
+    """Every file name a generate call with `count` tunes may write."""
+    width = max(2, len(str(count)))
+    tune_files = [f"tune_{index:0{width}d}{suffix}" for index in range(1, count + 1) for suffix in (".abc", ".mid", ".wav")]
+    return [RECORD, "generated.txt", "tunes.json", *tune_files]
+
+
+def claim_outputs(out: pathlib.Path, count: int) -> None:
+    """Makes room for this call's files in `out` without touching a file generate did not write.
+
+    The files an earlier call wrote are listed in out/generation.json; those are
+    replaced (and stale tunes of a longer earlier call removed). Any other file
+    that is in the way is refused, before anything is written.
+    """
+    record = out / RECORD
+    ours = set()
+    if record.exists():
+        try:
+            ours = set(json.loads(record.read_text())["files"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise errors.UserError(f"{record} is not a record of generate ({error}); pass another --out.") from None
+        ours.add(RECORD)
+    in_the_way = sorted(name for name in output_names(count) if (out / name).exists() and name not in ours)
+    if in_the_way:
+        raise errors.UserError(
+            f"--out {str(out)!r} already has {', '.join(in_the_way[:3])}, which generate did not write; "
+            "nothing was changed. Pass another --out."
+        )
+    for name in sorted(ours - {RECORD}):
+        if (out / name).is_file():
+            (out / name).unlink()
+
+
+def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int:
+    from zoo import music
+
+    claim_outputs(out, len(tunes))
     (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     for text in texts:
         print(text)
@@ -117,12 +168,10 @@ def run_generate(args) -> int:
     print(f"{args.name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
     result = {"recipe": args.name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
               "length": args.length, "temperature": args.temperature, "seed": args.seed, "prompt": prompt}
+    written = ["generated.txt"]
     if abc:
-        if args.num_tunes:
-            tunes = [(music.split_tunes(text) or [text])[0] for text in texts]
-        else:
-            tunes = music.split_tunes(texts[0])
         summary = music.save_tunes(tunes, out)
+        written += ["tunes.json", *(pathlib.Path(record[kind]).name for record in summary["files"] for kind in ("abc", "mid", "wav") if record.get(kind))]
         result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
         print(
             f"{args.name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
@@ -131,5 +180,6 @@ def run_generate(args) -> int:
         )
     else:
         print(f"{args.name}: text written to {out / 'generated.txt'}")
-    (out / "generation.json").write_text(json.dumps(result, indent=2) + "\n")
+    result["files"] = written  # What this call wrote: the next call may replace these, and only these.
+    rundir.write_atomically(out / RECORD, json.dumps(result, indent=2) + "\n")
     return 0

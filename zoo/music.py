@@ -135,18 +135,12 @@ def save_tune(tune: str, out_dir, stem: str, sample_rate: int = SAMPLE_RATE) -> 
 def save_tunes(tunes, out_dir, sample_rate: int = SAMPLE_RATE) -> dict:
     """Saves every tune (tune_01.abc, ...) and writes out_dir/tunes.json.
 
-    Replaces the tune_* files an earlier call left in out_dir.
-
     Returns {"tunes": n, "valid": k, "valid_song_rate": k / n, "rendered": r,
     "files": [records]}: k tunes parse and have notes, r of them were written
     as .mid and .wav.
     """
     tunes = list(tunes)
     out_dir = pathlib.Path(out_dir)
-    # Tunes of an earlier call would mix with these: remove them first.
-    for stale in out_dir.glob("tune_*"):
-        if stale.suffix in (".abc", ".mid", ".wav") and stale.is_file():
-            stale.unlink()
     width = max(2, len(str(len(tunes))))
     records = [
         save_tune(tune, out_dir, f"tune_{index:0{width}d}", sample_rate)

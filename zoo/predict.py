@@ -238,7 +238,7 @@ def describe(recipe, info, outputs: np.ndarray) -> str:
         return f"prediction {value:.4g}"
     names = list(info.class_names) or [str(i) for i in range(info.num_classes)]
     if outputs.shape[-1] == 1:
-        probability = 1.0 / (1.0 + math.exp(-float(outputs[0])))  # P(class 1)
+        probability = 0.5 * (1.0 + math.tanh(0.5 * float(outputs[0])))  # P(class 1): sigmoid, without overflow
         index = int(probability > 0.5)
         confidence = probability if index else 1.0 - probability
     else:

@@ -171,13 +171,44 @@ def fetch(name: str, role: str, spec: dict, root=None) -> pathlib.Path:
     return pathlib.Path(local)
 
 
+def previous_copy(path: pathlib.Path) -> pathlib.Path:
+    """Where a `ship` keeps pretrained/NAME/FILE while it swaps in the new NAME/ (see zoo/cards.py)."""
+    return path.parent.with_name(f".{path.parent.name}.old") / path.name
+
+
+def _kept_by_an_interrupted_ship(spec: dict, root, expected: str):
+    """The file's bytes from pretrained/.NAME.old/ when a killed `ship` left the manifest's version there."""
+    if "path" not in spec:
+        return None
+    path = pathlib.Path(spec["path"])
+    kept = previous_copy(path if path.is_absolute() else pathlib.Path(root or ROOT) / path)
+    if kept.is_file():
+        data = kept.read_bytes()
+        if sha256_bytes(data) == expected:
+            return data
+    return None
+
+
 def read_verified(name: str, role: str, spec: dict, root=None) -> bytes:
-    """The bytes of one manifest file, after checking them against its sha256."""
+    """The bytes of one manifest file, after checking them against its sha256.
+
+    A `ship` killed while it swapped folders may have left the files the
+    manifest names in pretrained/.NAME.old/; they are read from there then.
+    """
     expected = _expected_hash(name, role, spec)
-    path = fetch(name, role, spec, root)
+    try:
+        path = fetch(name, role, spec, root)
+    except errors.MissingFileError:
+        kept = _kept_by_an_interrupted_ship(spec, root, expected)
+        if kept is None:
+            raise
+        return kept
     data = path.read_bytes()
     actual = sha256_bytes(data)
     if actual != expected:
+        kept = _kept_by_an_interrupted_ship(spec, root, expected)
+        if kept is not None:
+            return kept
         raise errors.UserError(
             f"Pretrained {role} file {path} for {name!r} fails its check: sha256 {actual[:12]}... "
             f"but the manifest expects {expected[:12]}... ({len(data)} bytes; truncated or "

@@ -9,10 +9,16 @@
       tensorboard/       summaries
       curves.png         loss and headline metric per epoch
 
-A workdir that holds a run of another recipe or config is refused, so two runs
-are never silently mixed.
+A workdir has one owner at a time: every command that writes one holds an
+exclusive lock on WORKDIR/.lock (`owned`) for as long as it writes, and a
+second process is refused with the holder's pid. The kernel releases the lock
+when its process ends, however it ends, so a killed run never blocks its rerun.
+A workdir that holds a run of another recipe or config, or files the zoo did
+not write, is refused, so two runs are never silently mixed.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import pathlib
@@ -24,6 +30,60 @@ import tempfile
 from zoo import errors
 
 MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
+LOCK_NAME = ".lock"
+# Locks this process holds: real path of the directory -> [open lock file, depth].
+_HELD = {}
+
+
+@contextlib.contextmanager
+def owned(directory, what: str = "workdir"):
+    """Holds the exclusive lock of `directory` (created if needed) for the block.
+
+    Re-entrant within a process (a command that trains into its own directory
+    holds it once). The lock file is the zoo's own and is never deleted.
+
+    Raises:
+        errors.UserError: another process holds the lock, or the directory is
+            not a writable folder.
+    """
+    directory = pathlib.Path(directory)
+    if str(directory) in ("", "."):
+        raise errors.UserError(f"The {what} is empty; pass --{what.split()[0]} with a directory (for example runs/my_run).")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        key = os.path.realpath(directory)
+        if key in _HELD:
+            _HELD[key][1] += 1
+        else:
+            stream = open(directory / LOCK_NAME, "a+")
+            try:
+                fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                stream.seek(0)
+                holder = stream.read().strip() or "unknown"
+                stream.close()
+                raise errors.UserError(
+                    f"{what.capitalize()} {str(directory)!r} is in use by process {holder}; wait for it to "
+                    f"finish (or stop it), or pass another --{what.split()[0]}."
+                ) from None
+            stream.seek(0)
+            stream.truncate()
+            stream.write(f"{os.getpid()}\n")
+            stream.flush()
+            _HELD[key] = [stream, 1]
+    except OSError as error:
+        raise errors.UserError(
+            f"{what.capitalize()} {str(directory)!r} cannot be written ({error.strerror}); "
+            f"pass --{what.split()[0]} with a writable directory."
+        ) from None
+    try:
+        yield directory
+    finally:
+        _HELD[key][1] -= 1
+        if _HELD[key][1] == 0:
+            _HELD.pop(key)[0].close()  # Closing the file releases the lock.
 
 
 class RunDir:
@@ -56,6 +116,14 @@ class RunDir:
                 f"Workdir {str(self.path)!r} cannot be written ({error.strerror}); "
                 "pass --workdir with a writable directory."
             ) from None
+        saved = self.config_path.exists()
+        foreign = sorted(path.name for path in self.path.iterdir() if not _is_own_scratch(path.name))
+        if not saved and foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise errors.UserError(
+                f"Workdir {str(self.path)!r} is not empty ({shown}) and holds no run of the zoo "
+                "(no config.json); nothing in it was touched. Pass an empty or new --workdir."
+            )
         free = shutil.disk_usage(self.path).free
         if free < MIN_FREE_BYTES:
             raise errors.UserError(
@@ -75,10 +143,11 @@ class RunDir:
                 "or pass another --workdir."
             ) from None
 
-    def write_config(self, recipe: str, config: dict) -> None:
+    def write_config(self, recipe: str, config: dict, data_fingerprint: str = "") -> None:
         record = {
             "recipe": recipe,
             "config": config,
+            "data_fingerprint": data_fingerprint,
             "versions": versions(),
             "git_commit": git_commit(),
         }
@@ -115,6 +184,11 @@ class RunDir:
         if keep is not None:
             kept = kept[:keep]
         write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
+
+
+def _is_own_scratch(name: str) -> bool:
+    """The lock file, and temporary files a killed write of ours may leave behind."""
+    return name == LOCK_NAME or name.startswith((".tmp-", ".write-test-")) or (name.startswith(".") and name.endswith(".tmp"))
 
 
 def write_atomically(path, text: str) -> None:

@@ -112,6 +112,18 @@ class Trainer:
                 "another --workdir."
             )
 
+    def _check_data(self) -> None:
+        """A resume must see the data its run was trained on (a `data_path=` file may have changed)."""
+        saved = self.run.read_config()
+        recorded = (saved or {}).get("data_fingerprint")
+        current = self.splits.info.fingerprint
+        if recorded and recorded != current:
+            raise errors.UserError(
+                f"Workdir {str(self.run.path)!r} holds a run trained on other data (fingerprint "
+                f"{recorded[:12]}..., now {current[:12]}...; did a data_path= file change?); nothing was "
+                "changed. Restore that data to resume, or pass another --workdir."
+            )
+
     def _setup(self) -> None:
         config = self.config
         self.splits = self.recipe.module.load_data(config)
@@ -145,7 +157,14 @@ class Trainer:
     # ------------------------------------------------------------------ loop
 
     def fit(self) -> TrainResult:
-        """Trains to `epochs` (or `max_steps`), resuming from the latest checkpoint."""
+        """Trains to `epochs` (or `max_steps`), resuming from the latest checkpoint.
+
+        The workdir is this process's alone for the whole run (rundir.owned).
+        """
+        with rundir.owned(self.run.path):
+            return self._fit()
+
+    def _fit(self) -> TrainResult:
         started = time.perf_counter()
         self._check_workdir()
         seed_everything(self.config.seed)
@@ -153,9 +172,10 @@ class Trainer:
         keras.mixed_precision.set_dtype_policy(self.config.precision)
         try:
             self._setup()
+            self._check_data()
             resumed = self.checkpoints.restore()
             resumed_from = int(self.state.step.numpy()) if resumed else 0
-            self.run.write_config(self.recipe.name, config_lib.to_dict(self.config))
+            self.run.write_config(self.recipe.name, config_lib.to_dict(self.config), self.splits.info.fingerprint)
             # metrics.jsonl keeps exactly the records that belong to the restored
             # checkpoint: later ones (from a run killed after writing them) are
             # written again, identically, by the resumed run.

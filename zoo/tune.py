@@ -61,15 +61,17 @@ machines here (one machine, no cluster); single-process search is what the tests
 """
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import pathlib
 import time
 
-from zoo import errors
 from zoo import cli
 from zoo import compare as compare_lib
 from zoo import config as config_lib
+from zoo import errors
 from zoo import registry
 from zoo import rundir
 from zoo import trainer
@@ -160,6 +162,29 @@ def default_workdir(name: str, fixed: dict) -> pathlib.Path:
 # ------------------------------------------------------------------- tuner
 
 
+def save_state_atomically(path, state) -> None:
+    """keras-tuner's JSON state files, written so that a kill leaves the old file or the new one.
+
+    keras-tuner writes oracle.json, tuner0.json and each trial.json in place; a
+    kill inside such a write left a truncated file that the rerun could not read.
+    """
+    rundir.write_atomically(path, json.dumps(state))
+
+
+def _atomic(oracle_class):
+    """`oracle_class` with its oracle.json and trial.json saves made atomic."""
+
+    class AtomicOracle(oracle_class):
+        def save(self):
+            save_state_atomically(self._get_oracle_fname(), self.get_state())
+
+        def _save_trial(self, trial):
+            save_state_atomically(pathlib.Path(self._get_trial_dir(trial.trial_id)) / "trial.json", trial.get_state())
+
+    AtomicOracle.__name__ = oracle_class.__name__
+    return AtomicOracle
+
+
 def _tuner_class():
     """ZooTuner, defined on first use so that importing zoo.tune stays light."""
     import keras_tuner
@@ -173,6 +198,11 @@ def _tuner_class():
             self.train_verbose = verbose
             self.user_error = None
             super().__init__(**kwargs)
+
+        def save(self):
+            if not self._is_worker():
+                self.oracle.save()
+            save_state_atomically(self._get_tuner_fname(), self.get_state())
 
         def run_trial(self, trial, *args, **kwargs):
             import keras
@@ -241,13 +271,13 @@ def make_tuner(recipe, search: str, trials: int, fixed: dict, workdir, objective
         max_consecutive_failed_trials=trials + 1,
     )
     if search == "random":
-        oracle = keras_tuner.oracles.RandomSearchOracle(**common)
+        oracle = _atomic(keras_tuner.oracles.RandomSearchOracle)(**common)
     elif search == "grid":
-        oracle = keras_tuner.oracles.GridSearchOracle(**common)
+        oracle = _atomic(keras_tuner.oracles.GridSearchOracle)(**common)
     else:
         if initial_points is None:
             initial_points = max(2, trials // 4)
-        oracle = keras_tuner.oracles.BayesianOptimizationOracle(num_initial_points=initial_points, **common)
+        oracle = _atomic(keras_tuner.oracles.BayesianOptimizationOracle)(num_initial_points=initial_points, **common)
 
     workdir = pathlib.Path(workdir)
     typed_fixed = {key: getattr(base, key) for key in fixed}
@@ -311,6 +341,16 @@ def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=N
         recipe = registry.get_recipe(recipe)
     fixed = dict(fixed or {})
     workdir = pathlib.Path(workdir) if workdir else default_workdir(recipe.name, fixed)
+    # One search per directory at a time; keras-tuner's own chief/worker mode
+    # (KERASTUNER_TUNER_ID set) shares the directory between its processes.
+    owner = contextlib.nullcontext() if os.environ.get("KERASTUNER_TUNER_ID") else rundir.owned(workdir)
+    with owner:
+        return _tune(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose, quiet)
+
+
+def _tune(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose, quiet) -> dict:
+    import keras_tuner
+
     tuner = make_tuner(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose)
     try:
         tuner.search(verbose=0 if quiet else 1)
