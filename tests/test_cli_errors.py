@@ -196,3 +196,41 @@ def test_cli_main_lets_a_bug_propagate_and_turns_a_fault_into_one_line_exit_1(mo
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "Traceback" not in error
     assert error.startswith("error: No space left on device: ") and "metrics.jsonl" in error
+
+
+def test_options_may_come_before_the_overrides_of_ship():
+    """The README's `python -m zoo ship music_lstm --seeds 0,1,2 epochs=3` parses."""
+    args = cli.build_parser().parse_args(["ship", "music_lstm", "--seeds", "0,1,2", "epochs=3"])
+    assert args.overrides == ["epochs=3"] and args.seeds == "0,1,2"
+
+
+DAMAGES = {
+    "best_weights_truncated": ("best.weights.h5", lambda path: path.write_bytes(path.read_bytes()[:100]), "best.weights.h5 cannot be loaded"),
+    "config_not_an_object": ("config.json", lambda path: path.write_text("[1, 2]\n"), "is not a run's config.json"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+@pytest.mark.parametrize("command", ["evaluate", "train"])
+def test_a_damaged_run_file_is_one_line_naming_it(tmp_path, capsys, damage, command):
+    workdir = tmp_path / "run"
+    train = ["train", "perceptron_gates", "epochs=1", "repeats=2", "--quiet", "--workdir", str(workdir)]
+    assert cli.main(train) == 0
+    name, spoil, phrase = DAMAGES[damage]
+    spoil(workdir / name)
+    capsys.readouterr()
+    argv = train if command == "train" else ["evaluate", "perceptron_gates", "--workdir", str(workdir)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Traceback" not in error and phrase in error and str(workdir / name) in error
+
+
+def test_an_unreadable_checkpoint_list_is_kept_aside_and_the_run_resumes_from_the_files(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    train = ["train", "perceptron_gates", "epochs=2", "repeats=2", "checkpoint_seconds=0", "--quiet", "--workdir", str(workdir)]
+    assert cli.main(train) == 0
+    (workdir / "checkpoints" / "checkpoint").write_bytes(b"garbage\xff\xfe\x00")
+    capsys.readouterr()
+    assert cli.main(train) == 0
+    assert "checkpoint is unreadable" in capsys.readouterr().err
+    assert (workdir / "checkpoints" / "checkpoint.unreadable").read_bytes() == b"garbage\xff\xfe\x00"

@@ -42,8 +42,10 @@ SEED_RECORD = "ship_seed.json"
 
 
 def add_command(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "ship", help="train seeds, ship the best weights to pretrained/NAME with a generated model card"
+    from zoo import cli
+
+    parser = cli.add_intermixed_parser(
+        subparsers, "ship", help="train seeds, ship the best weights to pretrained/NAME with a generated model card"
     )
     parser.add_argument("name")
     parser.add_argument("overrides", nargs="*", metavar="key=value")

@@ -14,6 +14,7 @@ its list atomically, so a kill at any point leaves the earlier checkpoints
 listed and readable.
 """
 
+import os
 import sys
 
 import keras
@@ -97,9 +98,21 @@ class Checkpoints:
             random_states=random_states(model),
             **state.variables(),
         )
-        self.manager = tf.train.CheckpointManager(
+        make_manager = lambda: tf.train.CheckpointManager(  # noqa: E731
             self.checkpoint, str(directory), max_to_keep=KEEP, step_counter=state.step
         )
+        listing = directory / "checkpoint"
+        try:
+            self.manager = make_manager()
+        except Exception as error:  # noqa: BLE001  The list's parser raises UnicodeDecodeError, ParseError, ...
+            if not listing.exists():
+                raise
+            # The list is the trainer's own file: keep it aside and find the checkpoints by name.
+            kept = listing.with_name("checkpoint.unreadable")
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            warn(f"warning: {listing} is unreadable ({first_line}); kept it as {kept.name}.")
+            os.replace(listing, kept)
+            self.manager = make_manager()
 
     @property
     def latest(self):

@@ -136,12 +136,18 @@ class RunDir:
         if not self.config_path.exists():
             return None
         try:
-            return json.loads(self.config_path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
+            saved = json.loads(self.config_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise errors.UserError(
                 f"{self.config_path} is unreadable ({error}); move the workdir aside "
                 "or pass another --workdir."
             ) from None
+        if not (isinstance(saved, dict) and isinstance(saved.get("recipe"), str) and isinstance(saved.get("config"), dict)):
+            raise errors.UserError(
+                f"{self.config_path} is not a run's config.json (expected an object with \"recipe\" and "
+                "\"config\"); move the workdir aside or pass another --workdir."
+            )
+        return saved
 
     def write_config(self, recipe: str, config: dict, data_fingerprint: str = "") -> None:
         record = {
@@ -161,9 +167,12 @@ class RunDir:
             line = line.strip()
             if line:
                 try:
-                    records.append(json.loads(line))
+                    record = json.loads(line)
                 except json.JSONDecodeError:
                     break  # A line cut short by a kill: everything after it is gone too.
+                if not isinstance(record, dict):
+                    break  # Not a record of ours: neither is anything after it.
+                records.append(record)
         return records
 
     def append_metrics(self, record: dict) -> None:

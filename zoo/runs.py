@@ -137,10 +137,22 @@ def load_model(recipe, config, weights_path, strategy=None):
         with strategy.scope():
             sample = next(iter(splits.train.batch(2)))[0]
             model = build_model(recipe, config, splits.info, sample)
-        model.load_weights(weights_path)
+        load_weights(model, weights_path)
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     return model, splits
+
+
+def load_weights(model, path) -> None:
+    """`model.load_weights(path)`; a file that cannot be read is one line naming it."""
+    try:
+        model.load_weights(path)
+    except (OSError, ValueError) as error:  # h5py: truncated or not HDF5; keras: weights that do not fit.
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise errors.UserError(
+            f"{path} cannot be loaded ({first_line[:200]}); it is damaged or belongs to another model. "
+            "Restore it, or retrain into a new --workdir."
+        ) from None
 
 
 def evaluate_model(recipe, model, splits, split: str = "test", strategy=None) -> dict:
@@ -196,6 +208,11 @@ def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun
         )
     config = config_lib.from_dict(recipe.Config, saved["config"])
     path = paths[weights]
+    if not path.exists() and weights == "best" and run.final_weights.exists():
+        raise errors.MissingFileError(
+            f"{path} does not exist: the run in {str(run.path)!r} finished without a finite validation "
+            "loss, so it has no best weights; retrain it (a lower learning_rate, grad_clip_norm) into a new --workdir."
+        )
     if not path.exists():
         raise errors.MissingFileError(
             f"{path} does not exist: the run in {str(run.path)!r} has not finished an epoch yet; "

@@ -331,7 +331,7 @@ class Trainer:
         # The returned model is the one with the best validation loss, whether or
         # not early stopping cut the run short; `evaluate` reads the same file.
         if self.run.best_weights.exists():
-            self.model.load_weights(self.run.best_weights)
+            runs.load_weights(self.model, self.run.best_weights)
         history = self.run.read_metrics()
         validation = [r for r in history if r["split"] == "validation"]
         best = min(validation, key=lambda r: r["loss"]) if validation else {}
