@@ -18,3 +18,5 @@ from layers.rnn_cell import RNNCell  # noqa: F401
 from layers.positional_embedding import PositionalEmbedding  # noqa: F401
 from layers.self_attention import SelfAttention  # noqa: F401
 from layers.transformer_block import TransformerBlock  # noqa: F401
+
+__all__ = ["Dense", "RNNCell", "LSTMCell", "PositionalEmbedding", "SelfAttention", "TransformerBlock"]

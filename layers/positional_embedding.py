@@ -206,8 +206,9 @@ class PositionalEmbedding(keras.layers.Layer):
     def _position_vectors(self, start_position, length):
         """The `(length, output_dim)` position embeddings from `start_position`."""
         if self.position == "learned":
+            # The table as a tensor: JAX's slice refuses a Keras Variable itself.
             return ops.slice(
-                self.position_embeddings,
+                ops.convert_to_tensor(self.position_embeddings),
                 (start_position, 0),
                 (length, self.output_dim),
             )
