@@ -27,6 +27,8 @@ RNG = np.random.default_rng(0)
 # name -> (constructor arguments, example input, call arguments)
 EXAMPLES = {
     "Dense": ({"units": 3, "activation": "tanh"}, RNG.normal(size=(2, 5)).astype("float32"), {}),
+    "Conv2D": ({"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same", "activation": "relu"},
+               RNG.normal(size=(2, 7, 8, 2)).astype("float32"), {}),
     "RNNCell": ({"units": 4, "gradient_clip": 1.0}, RNG.normal(size=(2, 6, 3)).astype("float32"), {}),
     "LSTMCell": ({"units": 4}, RNG.normal(size=(2, 6, 3)).astype("float32"), {}),
     "PositionalEmbedding": ({"vocab_size": 10, "max_length": 8, "output_dim": 4}, RNG.integers(0, 10, size=(2, 5)).astype("int32"), {}),
