@@ -83,6 +83,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/trainer_vs_fit.py
 	$(PY) benchmarks/attention.py
 	$(PY) benchmarks/music_models.py
+	$(PY) benchmarks/conv.py
 
 tensorboard: $(STAMP)
 	$(PY) -m tensorboard.main --logdir runs

@@ -58,7 +58,8 @@ class TrainConfig:
         require(self, "seed", 0 <= self.seed < 2**31, "must be in [0, 2**31)")
         require(self, "epochs", self.epochs >= 1, "must be >= 1")
         require(self, "max_steps", self.max_steps >= 0, "must be >= 0 (0: no limit)")
-        require(self, "batch_size", 1 <= self.batch_size <= 2**24, "must be in [1, 2**24]")
+        require(self, "batch_size", self.batch_size >= 1, "must be >= 1")
+        require(self, "batch_size", self.batch_size <= 2**24, "must be <= 2**24, a batch far beyond this machine's memory")
         require(
             self,
             "learning_rate",

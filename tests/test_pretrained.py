@@ -27,7 +27,7 @@ SHIPPED = sorted(MANIFEST["models"])
 # Recipes whose default dataset is offline: each must ship a checkpoint
 # (shakespeare_transformer trains on tfds data, which needs internet).
 MUST_SHIP = (
-    "perceptron_gates", "playground_mlp", "digits_mlp", "binary_mlp", "regression_mlp",
+    "perceptron_gates", "playground_mlp", "digits_mlp", "digits_cnn", "binary_mlp", "regression_mlp",
     "music_rnn", "music_lstm", "music_transformer", "sentiment_lstm", "sentiment_transformer",
 )
 
@@ -290,26 +290,28 @@ def _digits_test():
     return features, labels
 
 
-def test_predict_digit_from_test_split_csv(capsys, monkeypatch, tmp_path):
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+def test_predict_digit_from_test_split_csv(capsys, monkeypatch, tmp_path, name):
     features, labels = _digits_test()
-    model = pretrained.load_pretrained("digits_mlp")
+    model = pretrained.load_pretrained(name)
     logits = np.asarray(model(features[:1]))[0]
     probabilities = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     csv = tmp_path / "digit.csv"
     csv.write_text("\n".join(",".join(f"{v:.6f}" for v in row) for row in features[0].reshape(8, 8)))  # 8 lines of 8
-    code, out, err = _run(["predict", "digits_mlp", "--pretrained", "--input", str(csv)], capsys, monkeypatch)
+    code, out, err = _run(["predict", name, "--pretrained", "--input", str(csv)], capsys, monkeypatch)
     assert code == 0, err
     assert out.strip() == f"class {labels[0]} (probability {probabilities.max():.4f})"
     # scikit-learn's raw 0..16 counts on stdin give the same answer.
     raw = ",".join(str(int(round(v * 16))) for v in features[0])
-    code, out_raw, err = _run(["predict", "digits_mlp", "--pretrained"], capsys, monkeypatch, raw.encode())
+    code, out_raw, err = _run(["predict", name, "--pretrained"], capsys, monkeypatch, raw.encode())
     assert code == 0, err
     assert out_raw.split()[1] == str(labels[0])
 
 
-def test_predict_digit_from_png(capsys, monkeypatch, tmp_path):
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+def test_predict_digit_from_png(capsys, monkeypatch, tmp_path, name):
     features, labels = _digits_test()
-    model = pretrained.load_pretrained("digits_mlp")
+    model = pretrained.load_pretrained(name)
     predicted = np.argmax(np.asarray(model(features)), axis=-1)
     index = int(np.flatnonzero(predicted == labels)[1])  # a digit the checkpoint gets right
     # 32x32, dark ink on white paper: each 8x8 cell becomes a 4x4 block.
@@ -317,7 +319,7 @@ def test_predict_digit_from_png(capsys, monkeypatch, tmp_path):
     paper = np.round(255 * (1.0 - ink)).astype(np.uint8)[..., None]  # (32, 32, 1)
     png = tmp_path / "digit.png"
     png.write_bytes(tf.io.encode_png(paper).numpy())
-    code, out, err = _run(["predict", "digits_mlp", "--pretrained", "--input", str(png)], capsys, monkeypatch)
+    code, out, err = _run(["predict", name, "--pretrained", "--input", str(png)], capsys, monkeypatch)
     assert code == 0, err
     assert out.split()[1] == str(labels[index])
 
@@ -438,20 +440,21 @@ def test_predict_tune_type(name, capsys, monkeypatch):
 # ------------------------------------------------------------ export
 
 
-def test_export_savedmodel_and_tflite_match_keras(tmp_path, capsys):
+@pytest.mark.parametrize("name", [name for name in ("digits_mlp", "digits_cnn") if name in SHIPPED])
+def test_export_savedmodel_and_tflite_match_keras(tmp_path, capsys, name):
     features, _ = _digits_test()
     batch = features[:16]
-    model = pretrained.load_pretrained("digits_mlp")
+    model = pretrained.load_pretrained(name)
     expected = np.asarray(model(batch))
 
-    assert cli.main(["export", "digits_mlp", "--pretrained", "--format", "savedmodel", "--out", str(tmp_path)]) == 0
+    assert cli.main(["export", name, "--pretrained", "--format", "savedmodel", "--out", str(tmp_path)]) == 0
     served = tf.saved_model.load(str(tmp_path / "savedmodel"))
     np.testing.assert_allclose(np.asarray(served.serve(batch)), expected, atol=1e-5)
     signature = served.signatures["serving_default"]
     (output,) = signature(tf.constant(batch)).values()
     np.testing.assert_allclose(np.asarray(output), expected, atol=1e-5)
 
-    assert cli.main(["export", "digits_mlp", "--pretrained", "--format", "tflite", "--out", str(tmp_path)]) == 0
+    assert cli.main(["export", name, "--pretrained", "--format", "tflite", "--out", str(tmp_path)]) == 0
     assert "(converted with builtins)" in capsys.readouterr().out  # free batch axis, no Flex ops
     interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "model.tflite"))
     (input_detail,) = interpreter.get_input_details()

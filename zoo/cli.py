@@ -23,7 +23,7 @@ from zoo import trainer
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export")
+COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features")
 
 
 class UsageError(Exception):

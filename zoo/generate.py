@@ -130,36 +130,10 @@ def output_names(count: int) -> list:
     return [RECORD, "generated.txt", "tunes.json", *tune_files]
 
 
-def claim_outputs(out: pathlib.Path, count: int) -> None:
-    """Makes room for this call's files in `out` without touching a file generate did not write.
-
-    The files an earlier call wrote are listed in out/generation.json; those are
-    replaced (and stale tunes of a longer earlier call removed). Any other file
-    that is in the way is refused, before anything is written.
-    """
-    record = out / RECORD
-    ours = set()
-    if record.exists():
-        try:
-            ours = set(json.loads(record.read_text())["files"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise errors.UserError(f"{record} is not a record of generate ({error}); pass another --out.") from None
-        ours.add(RECORD)
-    in_the_way = sorted(name for name in output_names(count) if (out / name).exists() and name not in ours)
-    if in_the_way:
-        raise errors.UserError(
-            f"--out {str(out)!r} already has {', '.join(in_the_way[:3])}, which generate did not write; "
-            "nothing was changed. Pass another --out."
-        )
-    for name in sorted(ours - {RECORD}):
-        if (out / name).is_file():
-            (out / name).unlink()
-
-
 def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int:
     from zoo import music
 
-    claim_outputs(out, len(tunes))
+    rundir.claim_outputs(out, output_names(len(tunes)), RECORD, "generate")
     (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     for text in texts:
         print(text)

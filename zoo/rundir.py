@@ -195,6 +195,32 @@ class RunDir:
         write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
+def claim_outputs(out: pathlib.Path, names, record: str, command: str) -> None:
+    """Makes room for a command's output files in `out` without touching a file it did not write.
+
+    The files an earlier call wrote are listed (key "files") in out/RECORD;
+    those are removed, to be written again. Any other file among `names` that
+    is in the way is refused, before anything is written.
+    """
+    listing = out / record
+    ours = set()
+    if listing.exists():
+        try:
+            ours = set(json.loads(listing.read_text())["files"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise errors.UserError(f"{listing} is not a record of {command} ({error}); pass another --out.") from None
+        ours.add(record)
+    in_the_way = sorted(name for name in names if (out / name).exists() and name not in ours)
+    if in_the_way:
+        raise errors.UserError(
+            f"--out {str(out)!r} already has {', '.join(in_the_way[:3])}, which {command} did not write; "
+            "nothing was changed. Pass another --out."
+        )
+    for name in sorted(ours - {record}):
+        if (out / name).is_file():
+            (out / name).unlink()
+
+
 def _is_own_scratch(name: str) -> bool:
     """The lock file, and temporary files a killed write of ours may leave behind."""
     return name == LOCK_NAME or name.startswith((".tmp-", ".write-test-")) or (name.startswith(".") and name.endswith(".tmp"))
