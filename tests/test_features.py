@@ -55,3 +55,17 @@ def test_conv_layers_are_found_by_type():
     model = keras.Model(inputs, layers.Dense(1)(keras.layers.Flatten()(hidden)))
     assert [layer.name for layer in features.conv_layers(model)] == ["edges"]
     assert np.asarray(model(np.zeros((1, 6, 6, 1), "float32"))).shape == (1, 1)
+
+
+def test_digits_cnn_trains_on_mnist_mock_data(tmp_path):
+    """dataset=mnist (tfds, 28x28x1) feeds the same model without the reshape."""
+    import tensorflow_datasets as tfds
+
+    import zoo
+
+    recipe = zoo.get_recipe("digits_cnn")
+    config = zoo.make_config(recipe, {"dataset": "mnist", "max_steps": 2, "epochs": 1, "batch_size": 8})
+    with tfds.testing.mock_data(num_examples=24):
+        result = zoo.train(recipe, config, tmp_path, verbose=False)
+    assert result.steps == 2 and result.splits.info.input_shape == (28, 28, 1)
+    assert tuple(result.model.output.shape) == (None, 10) and np.isfinite(result.best["loss"])
