@@ -76,6 +76,13 @@ def read_manifest(path=None) -> dict:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models", {}), dict):
         raise errors.UserError(f'{path} has no "models" object; restore it with `git checkout -- {path}`.')
     manifest.setdefault("models", {})
+    for name, entry in manifest["models"].items():
+        files = entry.get("files") if isinstance(entry, dict) else None
+        if not isinstance(files, dict) or not all(isinstance(spec, dict) for spec in files.values()):
+            raise errors.UserError(
+                f'{path}: the entry {name!r} is not an object with a "files" object; restore it with '
+                f"`git checkout -- {path}` or reship it with `python -m zoo ship {name}`."
+            )
     return manifest
 
 

@@ -116,6 +116,15 @@ class RunDir:
                 f"Workdir {str(self.path)!r} cannot be written ({error.strerror}); "
                 "pass --workdir with a writable directory."
             ) from None
+        if self.checkpoints.exists():  # A resume writes there too: find out now, not after the training.
+            try:
+                with tempfile.NamedTemporaryFile(dir=self.checkpoints, prefix=".write-test-"):
+                    pass
+            except OSError as error:
+                raise errors.UserError(
+                    f"{self.checkpoints} cannot be written ({error.strerror}); fix its permissions "
+                    "(nothing was trained or changed) and rerun."
+                ) from None
         saved = self.config_path.exists()
         foreign = sorted(path.name for path in self.path.iterdir() if not _is_own_scratch(path.name))
         if not saved and foreign:
