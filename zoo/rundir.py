@@ -107,24 +107,11 @@ class RunDir:
             ValueError: the directory cannot be created or written, or the disk
                 under it is nearly full.
         """
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.path, prefix=".write-test-"):
-                pass
-        except OSError as error:
-            raise errors.UserError(
-                f"Workdir {str(self.path)!r} cannot be written ({error.strerror}); "
-                "pass --workdir with a writable directory."
-            ) from None
+        _check_writable(self.path, f"Workdir {str(self.path)!r} cannot be written", "pass --workdir with a writable directory.")
         if self.checkpoints.exists():  # A resume writes there too: find out now, not after the training.
-            try:
-                with tempfile.NamedTemporaryFile(dir=self.checkpoints, prefix=".write-test-"):
-                    pass
-            except OSError as error:
-                raise errors.UserError(
-                    f"{self.checkpoints} cannot be written ({error.strerror}); fix its permissions "
-                    "(nothing was trained or changed) and rerun."
-                ) from None
+            _check_writable(
+                self.checkpoints, f"{self.checkpoints} cannot be written", "fix it (nothing was trained or changed) and rerun."
+            )
         saved = self.config_path.exists()
         foreign = sorted(path.name for path in self.path.iterdir() if not _is_own_scratch(path.name))
         if not saved and foreign:
@@ -228,6 +215,16 @@ def claim_outputs(out: pathlib.Path, names, record: str, command: str) -> None:
     for name in sorted(ours - {record}):
         if (out / name).is_file():
             (out / name).unlink()
+
+
+def _check_writable(folder: pathlib.Path, what: str, remedy: str) -> None:
+    """Creates `folder` if needed and writes (and removes) a scratch file in it; UserError if it cannot."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        raise errors.UserError(f"{what} ({error.strerror}); {remedy}") from None
 
 
 def _is_own_scratch(name: str) -> bool:
