@@ -15,7 +15,9 @@ listed and readable.
 """
 
 import os
+import shutil
 import sys
+import tempfile
 
 import keras
 import numpy as np
@@ -85,10 +87,14 @@ class Checkpoints:
         directory: the run's `checkpoints/` folder.
         model, optimizer: what the trainer trains.
         state: its `TrainState`.
+        writer: False for a multi-worker run's non-chief worker: it restores
+            from `directory` (the chief's, on shared storage) and takes part in
+            every save, as TensorFlow requires, into a scratch folder it removes.
     """
 
-    def __init__(self, directory, model, optimizer, state: TrainState):
+    def __init__(self, directory, model, optimizer, state: TrainState, writer: bool = True):
         self.directory = directory
+        self.writer = writer
         self.checkpoint = tf.train.Checkpoint(
             model=model,
             optimizer=optimizer,
@@ -105,7 +111,7 @@ class Checkpoints:
         try:
             self.manager = make_manager()
         except Exception as error:  # noqa: BLE001  The list's parser raises UnicodeDecodeError, ParseError, ...
-            if not listing.exists():
+            if not listing.exists() or not writer:
                 raise
             # The list is the trainer's own file: keep it aside and find the checkpoints by name.
             kept = listing.with_name("checkpoint.unreadable")
@@ -121,7 +127,14 @@ class Checkpoints:
 
     def save(self, step: int) -> None:
         """Saves checkpoint `step` (a kill at any point leaves the earlier ones listed)."""
-        self.manager.save(checkpoint_number=step)
+        if self.writer:
+            self.manager.save(checkpoint_number=step)
+            return
+        scratch = tempfile.mkdtemp(prefix="zoo-worker-checkpoint-")
+        try:
+            self.checkpoint.write(os.path.join(scratch, f"ckpt-{step}"))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def restore(self) -> bool:
         """Restores the newest readable checkpoint; False when there is none.

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import json
 import pathlib
+import re
 import sys
 
 from zoo import config as config_lib
@@ -23,7 +24,7 @@ from zoo import trainer
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features")
+COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features", "zoo.launch")
 
 
 class UsageError(Exception):
@@ -175,10 +176,26 @@ def main(argv=None) -> int:
             return _fail(str(error), code=1)
         if isinstance(error, OSError):
             return _fail(describe_fault(error), code=1)
+        lost = _lost_workers(error)
+        if lost is not None:
+            return _fail(
+                f"a worker of the cluster was lost ({lost}), so this one stopped; rerun the same command on "
+                "every worker to resume from the last checkpoint",
+                code=1,
+            )
         if _is_resource_fault(error):
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
             return _fail(f"{type(error).__name__}: {first_line[:300]}; ask for less (a smaller model or batch) and rerun", code=1)
         raise
+
+
+def _lost_workers(error):
+    """The tasks a multi-worker run lost, when `error` is TensorFlow's word for that; else None."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not isinstance(error, (tf.errors.UnavailableError, tf.errors.DeadlineExceededError)):
+        return None
+    tasks = sorted(set(re.findall(r"/job:\w+/replica:\d+/task:\d+", str(error))))
+    return ", ".join(tasks) or "no task named"
 
 
 def _is_resource_fault(error) -> bool:

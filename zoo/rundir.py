@@ -87,10 +87,17 @@ def owned(directory, what: str = "workdir"):
 
 
 class RunDir:
-    """Paths and small file formats of one run directory."""
+    """Paths and small file formats of one run directory.
 
-    def __init__(self, path):
+    Args:
+        path: the directory.
+        writer: False for a worker of a multi-worker run other than the chief:
+            it reads the directory the chief writes, and its writes do nothing.
+    """
+
+    def __init__(self, path, writer: bool = True):
         self.path = pathlib.Path(path)
+        self.writer = writer
 
     config_path = property(lambda self: self.path / "config.json")
     metrics_path = property(lambda self: self.path / "metrics.jsonl")
@@ -100,6 +107,10 @@ class RunDir:
     tensorboard = property(lambda self: self.path / "tensorboard")
     curves = property(lambda self: self.path / "curves.png")
 
+    def owned(self):
+        """The directory's lock for a writer (see `owned`); nothing for a reader."""
+        return owned(self.path) if self.writer else contextlib.nullcontext(self.path)
+
     def prepare(self) -> None:
         """Creates the directory and checks, before any training, that it is usable.
 
@@ -107,6 +118,8 @@ class RunDir:
             ValueError: the directory cannot be created or written, or the disk
                 under it is nearly full.
         """
+        if not self.writer:
+            return
         _check_writable(self.path, f"Workdir {str(self.path)!r} cannot be written", "pass --workdir with a writable directory.")
         if self.checkpoints.exists():  # A resume writes there too: find out now, not after the training.
             _check_writable(
@@ -146,6 +159,8 @@ class RunDir:
         return saved
 
     def write_config(self, recipe: str, config: dict, data_fingerprint: str = "") -> None:
+        if not self.writer:
+            return
         record = {
             "recipe": recipe,
             "config": config,
@@ -172,6 +187,8 @@ class RunDir:
         return records
 
     def append_metrics(self, record: dict) -> None:
+        if not self.writer:
+            return
         with self.metrics_path.open("a") as stream:
             stream.write(json.dumps(record) + "\n")
 
@@ -183,7 +200,7 @@ class RunDir:
             keep: how many records the checkpoint says were written (None: unknown,
                 keep every record up to `last_step`).
         """
-        if not self.metrics_path.exists():
+        if not self.writer or not self.metrics_path.exists():
             return
         kept = [record for record in self.read_metrics() if record.get("step", 0) <= last_step]
         if keep is not None:

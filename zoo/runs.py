@@ -10,6 +10,8 @@ is scored.
 """
 
 import dataclasses
+import json
+import os
 import pathlib
 
 import keras
@@ -23,12 +25,48 @@ from zoo import rundir
 EVAL_BATCH_SIZE = 256
 
 
+# A collective that waits longer than this for a lost worker fails instead of hanging.
+WORKER_TIMEOUT_SECONDS = 60
+
+
+def cluster_size() -> int:
+    """Workers (and chief) in the cluster that TF_CONFIG names; 1 without TF_CONFIG."""
+    text = os.environ.get("TF_CONFIG", "")
+    if not text:
+        return 1
+    try:
+        cluster = json.loads(text)["cluster"]
+        return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise errors.UserError(f"TF_CONFIG is not a cluster description ({error}); see the README's 'Several machines'.") from None
+
+
+_MULTI_WORKER = []  # The process's MultiWorkerMirroredStrategy: TF allows one, made before any other op.
+
+
 def default_strategy() -> tf.distribute.Strategy:
-    """MirroredStrategy over all GPUs when there are several, else one device."""
+    """MultiWorkerMirroredStrategy when TF_CONFIG names a cluster of several workers,
+    MirroredStrategy over all GPUs when there are several, else one device."""
+    if cluster_size() > 1:
+        if not _MULTI_WORKER:
+            options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=WORKER_TIMEOUT_SECONDS)
+            _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy(communication_options=options))
+        return _MULTI_WORKER[0]
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def is_chief(strategy) -> bool:
+    """True unless this process is a multi-worker run's worker other than the chief (worker 0)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
 def per_example(values) -> tf.Tensor:
@@ -45,6 +83,16 @@ def build_model(recipe, config, info, sample_features) -> keras.Model:
     if not model.built:
         model(sample_features)
     return model
+
+
+def first_replica(strategy, values):
+    """The first replica's copy of values that every replica holds alike (all-reduced ones).
+
+    Taking it instead of `strategy.reduce` in the cross-replica part of the
+    compiled loop: under MultiWorkerMirroredStrategy, `reduce` inside a
+    tf.while_loop fails ("Expected any non-tensor type, but got a tensor").
+    """
+    return tf.nest.map_structure(lambda value: strategy.experimental_local_results(value)[0], values)
 
 
 class Evaluator:
@@ -99,11 +147,10 @@ class Evaluator:
         }
         for name, metric in self.recipe.module.METRICS.items():
             sums[name] = tf.reduce_sum(per_example(metric(targets, outputs)))
-        return sums
+        return tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, sums)
 
     def _batch_sums(self, features, targets, share: bool):
-        sums = self.strategy.run(self._replica_sums, args=(features, targets, share))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, sums, axis=None)
+        return first_replica(self.strategy, self.strategy.run(self._replica_sums, args=(features, targets, share)))
 
     def _in_memory_sums(self, examples, count):
         names = ["count", "loss", *self.recipe.module.METRICS]

@@ -104,8 +104,10 @@ class TrainSteps:
         # The optimizer all-reduces (sums) what it is given, so hand it a
         # 1/replicas share of the already-reduced gradient.
         self.apply_if_finite(finite, [g / context.num_replicas_in_sync for g in gradients])
-        norms = {"grad_norm": grad_norm, "clipped_grad_norm": clipped_norm, "finite": tf.cast(finite, tf.float32)}
-        return sums, norms
+        norms = {"grad_norm": grad_norm, "clipped_grad_norm": clipped_norm, "finite": finite}
+        # The norms already agree on every replica; the sums are all-reduced here, in
+        # replica context, so that every replica returns the global values.
+        return context.all_reduce(tf.distribute.ReduceOp.SUM, sums), norms
 
     def apply_if_finite(self, finite, gradients):
         """Applies `gradients` unless the step was non-finite, on every replica.
@@ -137,10 +139,8 @@ class TrainSteps:
 
     def step(self, features, targets, share: bool) -> dict:
         """One optimizer step on every replica; adds it to the epoch's running sums."""
-        sums, norms = self.strategy.run(self.replica_step, args=(features, targets, share))
-        sums = self.strategy.reduce(tf.distribute.ReduceOp.SUM, sums, axis=None)
-        norms = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norms, axis=None)
-        finite = norms["finite"] > 0.5
+        sums, norms = runs.first_replica(self.strategy, self.strategy.run(self.replica_step, args=(features, targets, share)))
+        finite = norms["finite"]
         # A skipped (non-finite) step adds nothing to the epoch's running means.
         epoch_sums = self.state.epoch_sums
         added = {**sums, "grad_norm": norms["grad_norm"], "clipped_grad_norm": norms["clipped_grad_norm"]}

@@ -86,9 +86,11 @@ class Trainer:
     def __init__(self, recipe, config, workdir, strategy=None, verbose=True):
         self.recipe = recipe
         self.config = config
-        self.run = rundir.RunDir(workdir)
         self.strategy = strategy or runs.default_strategy()
-        self.verbose = verbose
+        # In a multi-worker run only the chief writes the run directory.
+        self.chief = runs.is_chief(self.strategy)
+        self.run = rundir.RunDir(workdir, writer=self.chief)
+        self.verbose = verbose and self.chief
         self.metric_names = list(recipe.module.METRICS)
 
     # ---------------------------------------------------------------- set-up
@@ -148,7 +150,9 @@ class Trainer:
                 self.optimizer = keras.optimizers.LossScaleOptimizer(self.optimizer)
             self.optimizer.build(self.model.trainable_variables)
             self.state = checkpoints_lib.TrainState(self.metric_names)
-        self.checkpoints = checkpoints_lib.Checkpoints(self.run.checkpoints, self.model, self.optimizer, self.state)
+        self.checkpoints = checkpoints_lib.Checkpoints(
+            self.run.checkpoints, self.model, self.optimizer, self.state, writer=self.chief
+        )
         self.evaluator = runs.Evaluator(self.recipe, self.model, self.strategy)
         self.steps = steps.TrainSteps(
             self.recipe, config, self.model, self.optimizer, self.state, self.batches, self.strategy
@@ -161,7 +165,7 @@ class Trainer:
 
         The workdir is this process's alone for the whole run (rundir.owned).
         """
-        with rundir.owned(self.run.path):
+        with self.run.owned():
             return self._fit()
 
     def _fit(self) -> TrainResult:
@@ -191,8 +195,10 @@ class Trainer:
         config, state = self.config, self.state
         self._last_checkpoint = time.monotonic()
         self._unsaved_best = None  # Weights of a better epoch, not written yet.
-        self._writer = tf.summary.create_file_writer(str(self.run.tensorboard / "train"))
-        self._validation_writer = tf.summary.create_file_writer(str(self.run.tensorboard / "validation"))
+        self._best_weights = None  # The best weights this process saw (a non-chief worker writes no file).
+        writer = tf.summary.create_file_writer if self.chief else lambda path: tf.summary.create_noop_writer()
+        self._writer = writer(str(self.run.tensorboard / "train"))
+        self._validation_writer = writer(str(self.run.tensorboard / "validation"))
         while True:
             epoch, step = int(state.epoch.numpy()), int(state.step.numpy())
             # Steps trained but not evaluated yet: resumed from a `checkpoint_every`
@@ -265,11 +271,12 @@ class Trainer:
         """
         if self._unsaved_best is None:
             return
-        current = self.model.get_weights()
-        self.model.set_weights(self._unsaved_best)
-        save_weights(self.model, self.run.best_weights)
-        self.model.set_weights(current)
-        self._unsaved_best = None
+        if self.chief:
+            current = self.model.get_weights()
+            self.model.set_weights(self._unsaved_best)
+            save_weights(self.model, self.run.best_weights)
+            self.model.set_weights(current)
+        self._best_weights, self._unsaved_best = self._unsaved_best, None
 
     def _current_learning_rate(self) -> float:
         rate = self.optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
@@ -327,16 +334,20 @@ class Trainer:
 
     def _finish(self, started: float, resumed_from: int) -> TrainResult:
         self._save_best_weights()  # Already written with the last checkpoint, unless resumed to the end.
-        save_weights(self.model, self.run.final_weights)
+        if self.chief:
+            save_weights(self.model, self.run.final_weights)
         # The returned model is the one with the best validation loss, whether or
         # not early stopping cut the run short; `evaluate` reads the same file.
-        if self.run.best_weights.exists():
+        if not self.chief and self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
+        elif self.run.best_weights.exists():
             runs.load_weights(self.model, self.run.best_weights)
         history = self.run.read_metrics()
         validation = [r for r in history if r["split"] == "validation"]
         best = min(validation, key=lambda r: r["loss"]) if validation else {}
-        plots.training_curves(history, self.recipe.headline, self.run.curves)
-        hook = self.recipe.hook("report")
+        hook = self.recipe.hook("report") if self.chief else None
+        if self.chief:
+            plots.training_curves(history, self.recipe.headline, self.run.curves)
         report = (hook(self.model, self.splits, self.config, self.run.path) or {}) if hook else {}
         return TrainResult(
             model=self.model,

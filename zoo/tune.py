@@ -215,7 +215,8 @@ def _tuner_class():
                 self.user_error = ValueError(f"Trial {trial.trial_id} ({_format_values(values)}): {error}")
                 raise keras_tuner.errors.FatalError(str(error)) from None
             trial_dir = pathlib.Path(self.get_trial_dir(trial.trial_id))
-            record = {"trial_id": trial.trial_id, "values": values, "config": config_lib.to_dict(config)}
+            record = {"trial_id": trial.trial_id, "values": values, "config": config_lib.to_dict(config),
+                      "tuner": os.environ.get("KERASTUNER_TUNER_ID", "tuner0")}  # Which process ran it.
             keras.backend.clear_session()
             started = time.perf_counter()
             try:
