@@ -71,7 +71,7 @@ generate: $(STAMP)
 	$(PY) -m zoo generate $(MODEL) --workdir $(WORKDIR) $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 # Re-record tests/golden_losses.json (every recipe's short CPU run; see
 # tests/record_golden.py). Only when a change is meant to change training.

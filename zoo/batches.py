@@ -129,7 +129,11 @@ class Streaming:
             self.num_examples, seed=order_seed(self.seed, epoch), reshuffle_each_iteration=False
         )
         dataset = dataset.batch(self.batch_size).skip(skip).prefetch(tf.data.AUTOTUNE)
-        return iter(self.strategy.experimental_distribute_dataset(dataset))
+        # Several workers shard by example: each reads the whole (cached, in-order)
+        # split and keeps its part of every global batch. There are no files to shard.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return iter(self.strategy.experimental_distribute_dataset(dataset.with_options(options)))
 
 
 def training_batches(dataset, num_examples: int, batch_size: int, seed: int, strategy):
