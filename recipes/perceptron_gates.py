@@ -12,8 +12,8 @@ One hidden layer bends the boundary and XOR is learned exactly.
 Measured on this project's machine (2 CPU cores, AMD EPYC, no GPU, quiet), seed 0: AND and
 OR with a single perceptron: 4/4 rows (test accuracy 1.0); XOR with a single
 perceptron: 2/4 rows (0.5: it outputs ~0.5 everywhere, the best a line can do
-in loss); XOR with 8 hidden units: 4/4 rows, in 3.2 s of training (240 steps),
-9.7 s for the whole command. The trained truth table is printed at the end and
+in loss); XOR with 8 hidden units: 4/4 rows, in 2.5 s of training (240 steps),
+10.4 s for the whole command. The trained truth table is printed at the end and
 saved as WORKDIR/truth_table.json.
 """
 

@@ -11,8 +11,8 @@ end gives test MAE and RMSE in the data's own units.
 
 Measured on this project's machine (2 CPU cores, AMD EPYC, no GPU, quiet), seed 0: test
 MSE 0.498 in standardized units (R^2 0.60; MAE 40.1 and RMSE 52.9 in the
-target's units; best validation epoch 71, 910 steps) in 4.6 s of training,
-9.2 s for the whole command. Over seeds 0, 1 and 2: MSE 0.509 ± 0.011
+target's units; best validation epoch 71, 910 steps) in 2.4 s of training,
+7.4 s for the whole command. Over seeds 0, 1 and 2: MSE 0.509 ± 0.011
 (pretrained/regression_mlp/MODEL_CARD.md).
 """
 
