@@ -322,7 +322,10 @@ class Trainer:
         # A checkpoint costs about as much as a few dozen small steps, so for
         # short epochs it is written every `checkpoint_seconds`, not every epoch.
         # Resuming replays the epochs since the last one, bit for bit.
-        if last_epoch or time.monotonic() - self._last_checkpoint >= config.checkpoint_seconds:
+        # Every worker of a multi-worker run must take part in each save, and their
+        # clocks may disagree, so there a checkpoint is taken at every epoch end.
+        due = time.monotonic() - self._last_checkpoint >= config.checkpoint_seconds or runs.cluster_size() > 1
+        if last_epoch or due:
             self._save_checkpoint(step)
         self._say(
             f"epoch {epoch + 1}/{config.epochs} step {step}: "
