@@ -27,6 +27,7 @@ import dataclasses
 import math
 import os
 import pathlib
+import sys
 import time
 
 import keras
@@ -45,6 +46,8 @@ from zoo import steps
 # Per-step TensorBoard scalars (loss, gradient norms, learning rate) every this
 # many steps; per-epoch train/validation records are always written.
 SUMMARY_EVERY = 50
+# Without a terminal, a progress line at most this often within an epoch.
+PROGRESS_SECONDS = 30.0
 # Config keys that change how fast a run goes, not what it computes: a resume
 # may change them.
 SPEED_KEYS = ("steps_per_call",)
@@ -221,7 +224,11 @@ class Trainer:
     def _train_epoch(self, epoch: int, step: int, end: int) -> None:
         """Trains epoch `epoch` from step `step` to step `end`, one call at a time."""
         epoch_start = epoch * self.steps_per_epoch
-        bar = keras.utils.Progbar(end - epoch_start, verbose=1 if self.verbose else 0, stateful_metrics=["loss"])
+        # On a terminal, keras's progress bar; in a log file (CI, nohup, tee) its redraws
+        # would be noise, so there a plain line every PROGRESS_SECONDS of a long epoch.
+        on_terminal = self.verbose and sys.stdout.isatty()
+        bar = keras.utils.Progbar(end - epoch_start, verbose=1 if on_terminal else 0, stateful_metrics=["loss"])
+        last_line, last_step = time.monotonic(), step
         if self.batches.streaming:
             source = self.batches.epoch_iterator(epoch, step - epoch_start)
         else:
@@ -231,6 +238,13 @@ class Trainer:
             step = int(outputs["step"])
             self._after_call(step, outputs)
             bar.update(step - epoch_start, [("loss", float(outputs["epoch_loss"]))])
+            if self.verbose and not on_terminal and time.monotonic() - last_line >= PROGRESS_SECONDS:
+                now = time.monotonic()
+                self._say(
+                    f"epoch {epoch + 1}/{self.config.epochs} step {step} ({step - epoch_start}/{end - epoch_start}): "
+                    f"loss={float(outputs['epoch_loss']):.4g} {(step - last_step) / (now - last_line):.1f} steps/s"
+                )
+                last_line, last_step = now, step
 
     def _call_length(self, step: int, end: int) -> int:
         """Steps in the next call: up to `steps_per_call`, stopping at every boundary."""

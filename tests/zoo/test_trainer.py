@@ -264,3 +264,17 @@ def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_pa
     for epoch, record in enumerate(r for r in result.history if r["split"] == "train"):
         applied = [norm for step, finite, norm in per_step[3 * epoch : 3 * epoch + 3] if finite]
         assert record["grad_norm"] == pytest.approx(sum(applied) / 2, rel=1e-6)
+
+
+def test_a_log_file_gets_plain_lines_not_progress_bar_redraws(tmp_path, capsys, monkeypatch):
+    """stdout is not a terminal under pytest, as in CI, nohup or tee: one line per epoch, and a
+    progress line within a long epoch, with no escape codes or carriage returns."""
+    monkeypatch.setattr(trainer, "PROGRESS_SECONDS", 0.0)  # Every call of a long epoch gets its line.
+    recipe = zoo.get_recipe("perceptron_gates")
+    config = zoo.make_config(recipe, [*GATES, "epochs=2", "steps_per_call=1"])
+    zoo.train(recipe, config, tmp_path, verbose=True)
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out and "\r" not in out
+    lines = out.splitlines()
+    assert sum(line.startswith("epoch 1/2 step 3:") for line in lines) == 1
+    assert any(line.startswith("epoch 2/2 step 5 (2/3): loss=") and line.endswith("steps/s") for line in lines)
