@@ -19,8 +19,6 @@ import sys
 from zoo import config as config_lib
 from zoo import errors
 from zoo import registry
-from zoo import runs
-from zoo import trainer
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
@@ -123,6 +121,8 @@ def run_train(args) -> int:
     recipe = registry.get_recipe(args.name)
     config = config_lib.make_config(recipe.Config, args.overrides)
     workdir = args.workdir or default_workdir(args.name)
+    from zoo import runs, trainer  # TensorFlow loads here, not for `list`, `--help` or `launch`.
+
     result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
     test = runs.evaluate_model(recipe, result.model, result.splits, "test")
     best = result.best
@@ -147,6 +147,8 @@ def run_evaluate(args) -> int:
         print(json.dumps({"recipe": args.name, "split": args.split, "weights": "pretrained", **metrics}))
         return 0
     workdir = args.workdir or default_workdir(args.name)
+    from zoo import runs
+
     metrics = runs.evaluate(recipe, workdir, split=args.split, weights=args.weights)
     print(json.dumps({"recipe": args.name, "split": args.split, "weights": args.weights, **metrics}))
     return 0

@@ -35,7 +35,6 @@ from zoo import config as config_lib
 from zoo import errors
 from zoo import registry
 from zoo import rundir
-from zoo import trainer
 
 FULL_BATCH = "full"
 # The file each finished (or diverged) run leaves so that a rerun can skip it.
@@ -205,6 +204,8 @@ def _train_one(recipe, config, run_path: pathlib.Path, verbose: bool) -> dict:
     started = time.perf_counter()
     record = {"config": config_lib.to_dict(config)}
     try:
+        from zoo import trainer
+
         result = trainer.train(recipe, config, run_path, verbose=verbose)
     except FloatingPointError as error:
         message = " ".join(str(error).split())

@@ -23,7 +23,6 @@ import numpy as np
 from zoo import errors
 from zoo import registry
 from zoo import rundir
-from zoo import runs
 
 RECORD = "features.json"
 
@@ -55,6 +54,8 @@ def run_features(args) -> int:
         if not 1 <= value <= 64:
             raise errors.UserError(f"{flag} {value} is not valid; expected an int in [1, 64]; pass e.g. {flag} 8.")
     workdir = args.workdir or pathlib.Path("runs") / args.name
+    from zoo import runs
+
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     convolutions = conv_layers(loaded.model)
     if not convolutions:

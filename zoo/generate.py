@@ -29,7 +29,6 @@ import time
 from zoo import errors
 from zoo import registry
 from zoo import rundir
-from zoo import runs
 
 MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
 # Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
@@ -106,6 +105,8 @@ def run_generate(args) -> int:
     hook = generation_hook(recipe)
     check_request(args.length, args.temperature, args.num_tunes)
     workdir = args.workdir or pathlib.Path("runs") / args.name
+    from zoo import runs
+
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     model, info, config = loaded.model, loaded.info, loaded.config
     abc = is_abc(info)

@@ -74,7 +74,6 @@ from zoo import config as config_lib
 from zoo import errors
 from zoo import registry
 from zoo import rundir
-from zoo import trainer
 
 SEARCHES = ("random", "grid", "bayesian")
 KINDS = ("log", "int", "float", "choice")
@@ -220,6 +219,8 @@ def _tuner_class():
             keras.backend.clear_session()
             started = time.perf_counter()
             try:
+                from zoo import trainer
+
                 result = trainer.train(self.recipe, config, trial_dir / "run", verbose=self.train_verbose)
             except FloatingPointError as error:
                 record.update(status="diverged", message=" ".join(str(error).split()))
