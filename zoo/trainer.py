@@ -92,6 +92,7 @@ class Trainer:
         self.strategy = strategy or runs.default_strategy()
         # In a multi-worker run only the chief writes the run directory.
         self.chief = runs.is_chief(self.strategy)
+        self.several_workers = runs.cluster_size() > 1
         self.run = rundir.RunDir(workdir, writer=self.chief)
         self.verbose = verbose and self.chief
         self.metric_names = list(recipe.module.METRICS)
@@ -100,7 +101,7 @@ class Trainer:
 
     def _check_workdir(self) -> None:
         self.run.prepare()
-        saved = self.run.read_config()
+        self._saved = saved = self.run.read_config()  # The run found there, or None.
         if saved is None:
             return
         if saved.get("recipe") != self.recipe.name:
@@ -119,8 +120,7 @@ class Trainer:
 
     def _check_data(self) -> None:
         """A resume must see the data its run was trained on (a `data_path=` file may have changed)."""
-        saved = self.run.read_config()
-        recorded = (saved or {}).get("data_fingerprint")
+        recorded = (self._saved or {}).get("data_fingerprint")
         current = self.splits.info.fingerprint
         if recorded and recorded != current:
             raise errors.UserError(
@@ -338,7 +338,7 @@ class Trainer:
         # Resuming replays the epochs since the last one, bit for bit.
         # Every worker of a multi-worker run must take part in each save, and their
         # clocks may disagree, so there a checkpoint is taken at every epoch end.
-        due = time.monotonic() - self._last_checkpoint >= config.checkpoint_seconds or runs.cluster_size() > 1
+        due = time.monotonic() - self._last_checkpoint >= config.checkpoint_seconds or self.several_workers
         if last_epoch or due:
             self._save_checkpoint(step)
         self._say(
