@@ -21,7 +21,6 @@ import weakref
 import keras
 import tensorflow as tf
 
-import layers
 from recipes import _common
 
 def only_layer(model, layer_type):

@@ -17,7 +17,6 @@ import sys
 import numpy as np
 import pytest
 
-import zoo
 from zoo import cards, cli, pretrained, rundir
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -75,7 +75,7 @@ def parse_seeds(text: str) -> list:
 def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None) -> dict:
     """Trains `name` for each seed, ships the best and writes its card; returns the card."""
     from zoo import config as config_lib
-    from zoo import registry, rundir, runs
+    from zoo import registry, rundir
 
     recipe = registry.get_recipe(name)
     overrides = config_lib.split_overrides(list(overrides))

@@ -337,8 +337,6 @@ def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=N
         The summary also written to DIR/SEARCH/results.json, plus "table",
         "command" and "png".
     """
-    import keras_tuner
-
     if isinstance(recipe, str):
         recipe = registry.get_recipe(recipe)
     fixed = dict(fixed or {})
