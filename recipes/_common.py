@@ -10,8 +10,6 @@ import dataclasses
 import math
 import typing
 
-import keras
-from keras import ops
 
 
 
@@ -119,16 +117,20 @@ def check_types(config) -> None:
 
 # Per-example metrics. Each takes (targets, model outputs) and returns one value
 # per example (or per time step); the trainer averages them over the split.
+# They import Keras inside, so that reading a recipe's Config (`zoo list`, a
+# typo in a key=value) does not load TensorFlow.
 
 
 def accuracy(targets, logits):
     """Share of examples whose highest logit is the target class."""
+    from keras import ops
     predicted = ops.argmax(logits, axis=-1)
     return ops.cast(ops.equal(predicted, ops.cast(targets, predicted.dtype)), "float32")
 
 
 def binary_accuracy(targets, logits):
     """Share of examples on the right side of logit 0 (probability 0.5)."""
+    from keras import ops
     predicted = ops.cast(ops.greater(logits, 0.0), "float32")
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(predicted))
     return ops.cast(ops.equal(predicted, targets), "float32")
@@ -136,17 +138,21 @@ def binary_accuracy(targets, logits):
 
 def bits_per_char(targets, logits):
     """Next-character cross-entropy in bits (nats / ln 2)."""
+    import keras
     nats = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
     return nats / math.log(2.0)
 
 
 def sparse_crossentropy(targets, logits):
     """Per-example softmax cross-entropy, from logits, in nats."""
+    import keras
     return keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
 
 
 def binary_crossentropy(targets, logits):
     """Per-example sigmoid cross-entropy, from a single logit, in nats."""
+    import keras
+    from keras import ops
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(logits))
     return keras.losses.binary_crossentropy(targets, logits, from_logits=True)
 
@@ -167,12 +173,14 @@ def width_accuracy(targets, logits):
 
 def mean_absolute_error(targets, outputs):
     """Per-example |target - output|."""
+    from keras import ops
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))
     return ops.abs(targets - outputs)
 
 
 def mean_squared_error(targets, outputs):
     """Per-example (target - output)^2."""
+    from keras import ops
     targets = ops.reshape(ops.cast(targets, "float32"), ops.shape(outputs))
     return ops.square(targets - outputs)
 
