@@ -94,15 +94,15 @@ def reference(tmp_path_factory):
 
 @pytest.mark.parametrize("damage", sorted(DAMAGES))
 def test_a_damaged_latest_checkpoint_is_reported_and_the_previous_one_resumes(
-    tmp_path, reference, damage, capsys
+    tmp_path, reference, damage, caplog
 ):
     reference_dir, reference_weights, reference_records = reference
     train_gates(tmp_path)
     DAMAGES[damage](tmp_path)
-    capsys.readouterr()
+    caplog.clear()
 
     resumed = train_gates(tmp_path)
-    error = capsys.readouterr().err
+    error = caplog.text  # The warnings go through absl.logging.
     assert "checkpoint" in error and "ckpt-12 is unreadable" in error, error
     assert "resuming from" in error and "ckpt-9" in error, error
     # It redid steps 10-12 from ckpt-9 and got the same weights and metrics.
@@ -273,7 +273,7 @@ def test_rerunning_an_early_stopped_run_does_not_train_further(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["corrupted", "deleted"])
-def test_a_damaged_checkpoint_list_still_resumes_from_the_files(tmp_path, reference, damage, capsys):
+def test_a_damaged_checkpoint_list_still_resumes_from_the_files(tmp_path, reference, damage, caplog):
     reference_dir, reference_weights, reference_records = reference
     train_gates(tmp_path, "checkpoint_every=2")
     state = tmp_path / "checkpoints" / "checkpoint"
@@ -285,10 +285,10 @@ def test_a_damaged_checkpoint_list_still_resumes_from_the_files(tmp_path, refere
     # ckpt-12 is damaged too, so the newest good one is ckpt-10.
     assert [number for number in (8, 9, 10, 11, 12) if checkpoint_files(tmp_path, number)] == [9, 10, 12]
     truncate(data_file(tmp_path, 12))
-    capsys.readouterr()
+    caplog.clear()
 
     resumed = train_gates(tmp_path, "checkpoint_every=2")
-    error = capsys.readouterr().err
+    error = caplog.text  # The warnings go through absl.logging.
     assert "is missing or unreadable; trying the" in error, error
     assert "ckpt-12 is unreadable" in error and "ckpt-10" in error, error
     assert resumed.resumed_from_step == 10 and resumed.steps == 12

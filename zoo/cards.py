@@ -34,6 +34,8 @@ import platform
 import shutil
 import time
 
+from absl import logging
+
 from zoo import errors
 from zoo import pretrained
 
@@ -250,7 +252,7 @@ def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
         record = json.loads(record_path.read_text())
         if record.get("config") == config_dict and (workdir / "best.weights.h5").exists():
             if verbose:
-                print(f"{recipe.name} seed {config.seed}: reusing the finished run in {workdir}", flush=True)
+                logging.info(f"{recipe.name} seed {config.seed}: reusing the finished run in {workdir}")
             return record
         record_path.unlink()
     hardware = describe_hardware()
@@ -273,7 +275,7 @@ def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
     }
     _write_json(record_path, record)
     if verbose:
-        print(f"{recipe.name} seed {config.seed}: {wall_time:.1f} s, test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()), flush=True)
+        logging.info(f"{recipe.name} seed {config.seed}: {wall_time:.1f} s, test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
     return record
 
 

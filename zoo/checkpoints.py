@@ -16,12 +16,12 @@ listed and readable.
 
 import os
 import shutil
-import sys
 import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from zoo import errors
 
@@ -116,7 +116,7 @@ class Checkpoints:
             # The list is the trainer's own file: keep it aside and find the checkpoints by name.
             kept = listing.with_name("checkpoint.unreadable")
             first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            warn(f"warning: {listing} is unreadable ({first_line}); kept it as {kept.name}.")
+            warn(f"{listing} is unreadable ({first_line}); kept it as {kept.name}.")
             os.replace(listing, kept)
             self.manager = make_manager()
 
@@ -153,11 +153,11 @@ class Checkpoints:
                 self.checkpoint.restore(path).assert_existing_objects_matched()
             except Exception as error:  # noqa: BLE001  TF raises OpError, IndexError, ValueError, ... for bad files.
                 first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                warn(f"warning: checkpoint {path} is unreadable ({first_line}); trying an older one.")
+                warn(f"checkpoint {path} is unreadable ({first_line}); trying an older one.")
                 unreadable.append(path)
                 continue
             if unreadable:
-                warn(f"warning: resuming from {path}, the newest readable checkpoint.")
+                warn(f"resuming from {path}, the newest readable checkpoint.")
             return True
         if unreadable:
             raise errors.UserError(
@@ -183,12 +183,12 @@ class Checkpoints:
                 found.append((int(number), str(index.with_suffix(""))))
         if found:
             warn(
-                f"warning: {self.directory / 'checkpoint'} is missing or unreadable; "
+                f"{self.directory / 'checkpoint'} is missing or unreadable; "
                 f"trying the {len(found)} checkpoint files found there, newest first."
             )
         return [path for _, path in sorted(found)]
 
 
 def warn(message: str) -> None:
-    """Something the user must see even with --quiet (on stderr)."""
-    print(message, file=sys.stderr, flush=True)
+    """Something the user must see even with --quiet: an absl WARNING (on stderr)."""
+    logging.warning(message)

@@ -1,26 +1,43 @@
-"""The command line: `python -m zoo COMMAND ...`.
+"""The command line: `zoo COMMAND ...` (or `python -m zoo COMMAND ...` in a checkout).
 
-    python -m zoo list
-    python -m zoo train NAME [key=value ...] [--workdir DIR]
-    python -m zoo evaluate NAME [--workdir DIR] [--split test] [--weights best]
+    zoo list
+    zoo train NAME [key=value ...] [--workdir DIR]
+    zoo train path/to/my_recipe.py [key=value ...]
+    zoo evaluate NAME [--workdir DIR] [--split test] [--weights best]
+
+Flags are absl flags: the subcommands are argparse parsers from
+`absl.flags.argparse_flags`, so absl's own flags work everywhere, among them
+`--verbosity` (-1 hides the per-epoch lines, 1 adds debug lines),
+`--logtostderr`, `--log_dir` and `--flagfile`. Progress and warnings go through
+`absl.logging` to stderr; a command's results (tables, JSON, file names) go to
+stdout.
 
 A user's mistake (an unknown recipe, a bad override, a missing file) ends in one
-line on stderr and exit code 2, never a traceback. Commands beyond these live in
-their own modules (listed in COMMAND_MODULES), each with an `add_command`.
+line on stderr and exit code 2, never a traceback, and is found before
+TensorFlow loads wherever it can be (the registry reads a recipe's Config
+without importing Keras). Commands beyond these live in their own modules
+(listed in COMMAND_MODULES), each with an `add_command`.
 """
 
 import argparse
 import importlib
 import json
+import logging as std_logging
 import pathlib
 import re
 import sys
+
+from absl import flags
+from absl import logging
+from absl.flags import argparse_flags
 
 from zoo import config as config_lib
 from zoo import errors
 from zoo import registry
 
 USAGE_ERROR = 2
+# absl's logging flags that setup_logging reads.
+LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr")
 # Modules that each add one subcommand through `add_command(subparsers)`.
 COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features", "zoo.launch")
 
@@ -29,7 +46,9 @@ class UsageError(Exception):
     """A command-line mistake caught by argparse."""
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(argparse_flags.ArgumentParser):
+    """absl's argparse parser, with a mistake raised as UsageError (one line, exit 2)."""
+
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
 
@@ -66,15 +85,20 @@ def default_workdir(name: str) -> pathlib.Path:
     return pathlib.Path("runs") / name
 
 
+def program_name() -> str:
+    """`zoo` for the installed command, `python -m zoo` otherwise (as the user typed it)."""
+    return "zoo" if pathlib.Path(sys.argv[0]).name == "zoo" else "python -m zoo"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m zoo", description="Train, evaluate and use the zoo's recipes.")
+    parser = _Parser(prog=program_name(), description="Train, evaluate and use the zoo's recipes.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     listing = commands.add_parser("list", help="one row per recipe")
     listing.set_defaults(run=run_list)
 
     training = add_intermixed_parser(commands, "train", help="train a recipe (resumes if the workdir has a run)")
-    training.add_argument("name")
+    training.add_argument("name", help="a recipe's name (see `list`) or a recipe file's path")
     training.add_argument("overrides", nargs="*", metavar="key=value")
     training.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -96,9 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_list(args) -> int:
     rows = [("recipe", "dataset", "task", "metric", "pretrained")]
     for name in registry.list_recipes():
-        recipe = registry.get_recipe(name)
-        dataset = recipe.Config().dataset
-        rows.append((name, dataset, recipe.task, recipe.headline, pretrained_summary(name)))
+        recipe = registry.describe(name)  # No Keras: `list` is instant.
+        rows.append((name, recipe.dataset, recipe.task, recipe.headline, pretrained_summary(name)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -117,41 +140,81 @@ def pretrained_summary(name: str) -> str:
     return f"yes ({metric})" if metric else "yes"
 
 
+def check_overrides(name: str, overrides) -> None:
+    """Refuses an unknown recipe or a bad `key=value` before TensorFlow loads (one line, exit 2)."""
+    config_lib.make_config(registry.describe(name).Config, overrides)
+
+
 def run_train(args) -> int:
-    recipe = registry.get_recipe(args.name)
+    check_overrides(args.name, args.overrides)
+    recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
     config = config_lib.make_config(recipe.Config, args.overrides)
-    workdir = args.workdir or default_workdir(args.name)
-    from zoo import runs, trainer  # TensorFlow loads here, not for `list`, `--help` or `launch`.
+    workdir = args.workdir or default_workdir(recipe.name)
+    from zoo import runs, trainer
 
     result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
     test = runs.evaluate_model(recipe, result.model, result.splits, "test")
     best = result.best
     print(
-        f"{args.name}: {result.steps} steps in {result.wall_time:.1f} s; best validation "
+        f"{recipe.name}: {result.steps} steps in {result.wall_time:.1f} s; best validation "
         f"(epoch {best.get('epoch')}): "
         + ", ".join(f"{k}={best[k]:.4f}" for k in ["loss", *recipe.module.METRICS] if k in best)
     )
-    print(f"{args.name}: test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
+    print(f"{recipe.name}: test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
     if result.nonfinite_steps:
-        print(f"{args.name}: skipped {result.nonfinite_steps} non-finite steps")
-    print(f"{args.name}: run directory {result.workdir}")
+        print(f"{recipe.name}: skipped {result.nonfinite_steps} non-finite steps")
+    print(f"{recipe.name}: run directory {result.workdir}")
     return 0
 
 
 def run_evaluate(args) -> int:
-    recipe = registry.get_recipe(args.name)
+    name, _ = registry.locate(args.name)
     if args.pretrained:
         from zoo import pretrained
 
-        metrics = pretrained.evaluate_pretrained(recipe.name, split=args.split)
-        print(json.dumps({"recipe": args.name, "split": args.split, "weights": "pretrained", **metrics}))
+        metrics = pretrained.evaluate_pretrained(name, split=args.split)
+        print(json.dumps({"recipe": name, "split": args.split, "weights": "pretrained", **metrics}))
         return 0
-    workdir = args.workdir or default_workdir(args.name)
+    workdir = args.workdir or default_workdir(name)
+    from zoo import rundir
+
+    rundir.finished_run(workdir, name, args.weights)  # A wrong --workdir is refused before TensorFlow loads.
     from zoo import runs
 
-    metrics = runs.evaluate(recipe, workdir, split=args.split, weights=args.weights)
-    print(json.dumps({"recipe": args.name, "split": args.split, "weights": args.weights, **metrics}))
+    metrics = runs.evaluate(registry.get_recipe(args.name), workdir, split=args.split, weights=args.weights)
+    print(json.dumps({"recipe": name, "split": args.split, "weights": args.weights, **metrics}))
     return 0
+
+
+def setup_logging() -> None:
+    """absl logging as `absl.app.run` sets it up: INFO unless --verbosity says otherwise.
+
+    Info lines (the per-epoch lines) are printed without absl's prefix unless
+    --showprefixforinfo is given; INFO lines of TensorFlow's own code are kept
+    out unless --verbosity is 1 or more.
+    """
+    if flags.FLAGS["verbosity"].using_default_value:
+        flags.FLAGS.verbosity = 0
+    if flags.FLAGS["showprefixforinfo"].using_default_value:
+        flags.FLAGS.showprefixforinfo = False
+    logging.use_absl_handler()
+    handler = logging.get_absl_handler()
+    for old in [f for f in handler.filters if isinstance(f, _OursOnlyAtInfo)]:
+        handler.removeFilter(old)
+    if flags.FLAGS.verbosity < 1:
+        handler.addFilter(_OursOnlyAtInfo())
+
+
+class _OursOnlyAtInfo(std_logging.Filter):
+    """Lets INFO lines through only from the zoo's own code (TensorFlow logs INFO through absl too)."""
+
+    ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+    def filter(self, record) -> bool:
+        if record.levelno >= std_logging.WARNING:
+            return True
+        path = pathlib.Path(record.pathname).resolve()
+        return any(path.is_relative_to(self.ROOT / package) for package in ("zoo", "recipes", "layers", "datasets"))
 
 
 def main(argv=None) -> int:
@@ -163,9 +226,12 @@ def main(argv=None) -> int:
     so Python prints its traceback and exits with 1.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    for name in LOGGING_FLAGS:  # Each call starts from the defaults (tests call main() many times).
+        flags.FLAGS[name].unparse()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        setup_logging()
         return args.run(args)
     except UsageError as error:
         return _fail(str(error))

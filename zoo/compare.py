@@ -30,6 +30,8 @@ import pathlib
 import re
 import time
 
+from absl import logging
+
 from zoo import cli
 from zoo import config as config_lib
 from zoo import errors
@@ -73,6 +75,14 @@ def parse_arguments(config_class, arguments) -> tuple:
                 "Compare one key at a time."
             )
     return key, values, overrides
+
+
+def check_arguments(config_class, arguments) -> None:
+    """parse_arguments, then each value with the fixed overrides through the Config (no data read)."""
+    key, values, fixed = parse_arguments(config_class, arguments)
+    for value in values:
+        if not (key == "batch_size" and value == FULL_BATCH):
+            config_lib.make_config(config_class, {**fixed, key: value})
 
 
 def resolve_configs(recipe, key: str, values, fixed: dict) -> list:
@@ -119,7 +129,7 @@ def _safe(text: str) -> str:
 # ----------------------------------------------------------------- running
 
 
-def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = False, log=print) -> dict:
+def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = False, log=logging.info) -> dict:
     """Trains `recipe` once per value of `key` and compares the runs.
 
     Args:
@@ -131,7 +141,7 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
         workdir: where the runs, comparison.png and comparison.json go;
             `default_workdir(...)` if None.
         verbose: show the trainer's progress bar and per-epoch lines.
-        log: where one-line progress messages go (None: nowhere).
+        log: where one-line progress messages go (default absl.logging.info; None: nowhere).
 
     Returns:
         A dict with "rows" (one per value, in order), "table" (markdown text),
@@ -385,6 +395,7 @@ def add_command(subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    check_arguments(registry.describe(args.name).Config, args.overrides)  # Mistakes before TensorFlow loads.
     recipe = registry.get_recipe(args.name)
     key, values, fixed = parse_arguments(recipe.Config, args.overrides)
     result = compare(recipe, key, values, fixed, workdir=args.workdir, verbose=args.verbose)

@@ -104,7 +104,7 @@ def run_generate(args) -> int:
     recipe = registry.get_recipe(args.name)
     hook = generation_hook(recipe)
     check_request(args.length, args.temperature, args.num_tunes)
-    workdir = args.workdir or pathlib.Path("runs") / args.name
+    workdir = args.workdir or pathlib.Path("runs") / recipe.name
     from zoo import runs
 
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
@@ -116,7 +116,7 @@ def run_generate(args) -> int:
     texts, seconds, tokens = sample(
         hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
     )
-    out = args.out or (pathlib.Path("runs") / f"{args.name}_pretrained" if args.pretrained else workdir) / "generated"
+    out = args.out or (pathlib.Path("runs") / f"{recipe.name}_pretrained" if args.pretrained else workdir) / "generated"
     tunes = []
     if abc:
         tunes = [(music.split_tunes(text) or [text])[0] for text in texts] if args.num_tunes else music.split_tunes(texts[0])

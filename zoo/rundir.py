@@ -1,7 +1,7 @@
 """A run directory: config.json, metrics.jsonl, weights, curves.png, tensorboard/.
 
     WORKDIR/
-      config.json        recipe, resolved config, versions, git commit
+      config.json        recipe, its file (path, sha256), resolved config, versions, git commit
       metrics.jsonl      one JSON object per evaluation (step, epoch, split, loss, ...)
       checkpoints/       tf.train.CheckpointManager files
       final.weights.h5   weights after the last step
@@ -158,11 +158,13 @@ class RunDir:
             )
         return saved
 
-    def write_config(self, recipe: str, config: dict, data_fingerprint: str = "") -> None:
+    def write_config(self, recipe: str, config: dict, data_fingerprint: str = "", recipe_file=None) -> None:
+        """Writes config.json; `recipe_file` is the recipe's {"path", "sha256"} (Recipe.source)."""
         if not self.writer:
             return
         record = {
             "recipe": recipe,
+            "recipe_file": dict(recipe_file or {}),
             "config": config,
             "data_fingerprint": data_fingerprint,
             "versions": versions(),
@@ -290,3 +292,43 @@ def git_commit() -> str:
         return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+def finished_run(workdir, recipe_name: str, weights: str = "best"):
+    """(the run's config.json as a dict, its weights file) for a finished run of `recipe_name`.
+
+    Reads only JSON and file names (no TensorFlow), so `evaluate` refuses a
+    wrong --workdir at once.
+
+    Raises:
+        errors.MissingFileError: no config.json, or no such weights file yet.
+        errors.UserError: the run belongs to another recipe, or `weights` is unknown.
+    """
+    run = RunDir(workdir)
+    paths = {"best": run.best_weights, "final": run.final_weights}
+    if weights not in paths:
+        raise errors.UserError(f"weights={weights!r}: use best or final.")
+    saved = run.read_config()
+    if saved is None:
+        raise errors.MissingFileError(
+            f"no run in {str(run.path)!r} (no config.json); train first with "
+            f"`python -m zoo train {recipe_name} --workdir {run.path}`, or pass --pretrained "
+            "for the shipped weights."
+        )
+    if saved.get("recipe") != recipe_name:
+        raise errors.UserError(
+            f"Workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
+            f"{recipe_name!r}; pass the right --workdir."
+        )
+    path = paths[weights]
+    if not path.exists() and weights == "best" and run.final_weights.exists():
+        raise errors.MissingFileError(
+            f"{path} does not exist: the run in {str(run.path)!r} finished without a finite validation "
+            "loss, so it has no best weights; retrain it (a lower learning_rate, grad_clip_norm) into a new --workdir."
+        )
+    if not path.exists():
+        raise errors.MissingFileError(
+            f"{path} does not exist: the run in {str(run.path)!r} has not finished an epoch yet; "
+            "rerun the same train command to train it further."
+        )
+    return saved, path

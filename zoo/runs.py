@@ -237,34 +237,8 @@ def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun
         FileNotFoundError: the run has no config.json or no such weights file.
         ValueError: the run belongs to another recipe, or `weights` is unknown.
     """
-    run = rundir.RunDir(workdir)
-    paths = {"best": run.best_weights, "final": run.final_weights}
-    if weights not in paths:
-        raise ValueError(f"weights={weights!r}: use best or final.")
-    saved = run.read_config()
-    if saved is None:
-        raise errors.MissingFileError(
-            f"no run in {str(run.path)!r} (no config.json); train first with "
-            f"`python -m zoo train {recipe.name} --workdir {run.path}`, or pass --pretrained "
-            "for the shipped weights."
-        )
-    if saved.get("recipe") != recipe.name:
-        raise errors.UserError(
-            f"Workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
-            f"{recipe.name!r}; pass the right --workdir."
-        )
+    saved, path = rundir.finished_run(workdir, recipe.name, weights)
     config = config_lib.from_dict(recipe.Config, saved["config"])
-    path = paths[weights]
-    if not path.exists() and weights == "best" and run.final_weights.exists():
-        raise errors.MissingFileError(
-            f"{path} does not exist: the run in {str(run.path)!r} finished without a finite validation "
-            "loss, so it has no best weights; retrain it (a lower learning_rate, grad_clip_norm) into a new --workdir."
-        )
-    if not path.exists():
-        raise errors.MissingFileError(
-            f"{path} does not exist: the run in {str(run.path)!r} has not finished an epoch yet; "
-            "rerun the same train command to train it further."
-        )
     model, splits = load_model(recipe, config, path, strategy)
     return LoadedRun(recipe=recipe, config=config, model=model, splits=splits, weights=path)
 

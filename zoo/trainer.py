@@ -32,6 +32,7 @@ import time
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from zoo import batches as batches_lib
 from zoo import checkpoints as checkpoints_lib
@@ -117,6 +118,14 @@ class Trainer:
                 f"({'; '.join(changed)}); rerun with the same config to resume, or pass "
                 "another --workdir."
             )
+        recorded = (saved.get("recipe_file") or {}).get("sha256")
+        source = self.recipe.source
+        if recorded and source and recorded != source["sha256"]:
+            # An edit may be a comment or a bug fix: resume, but say so.
+            checkpoints_lib.warn(
+                f"{source['path']} changed since the run in {str(self.run.path)!r} began (sha256 "
+                f"{recorded[:12]}..., now {source['sha256'][:12]}...); resuming with the file as it is now."
+            )
 
     def _check_data(self) -> None:
         """A resume must see the data its run was trained on (a `data_path=` file may have changed)."""
@@ -182,7 +191,9 @@ class Trainer:
             self._check_data()
             resumed = self.checkpoints.restore()
             resumed_from = int(self.state.step.numpy()) if resumed else 0
-            self.run.write_config(self.recipe.name, config_lib.to_dict(self.config), self.splits.info.fingerprint)
+            self.run.write_config(
+                self.recipe.name, config_lib.to_dict(self.config), self.splits.info.fingerprint, self.recipe.source
+            )
             # metrics.jsonl keeps exactly the records that belong to the restored
             # checkpoint: later ones (from a run killed after writing them) are
             # written again, identically, by the resumed run.
@@ -380,8 +391,9 @@ class Trainer:
         )
 
     def _say(self, message: str) -> None:
+        """A progress line, through absl.logging (INFO: shown by the CLI; `--verbosity=-1` hides it)."""
         if self.verbose:
-            print(message, flush=True)
+            logging.info(message)
 
 
 def save_weights(model: keras.Model, path: pathlib.Path) -> None:

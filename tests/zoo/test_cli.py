@@ -54,3 +54,90 @@ def test_options_may_come_before_or_after_overrides(tmp_path, capsys):
     argv = ["train", "perceptron_gates", "--quiet", "--workdir", str(workdir), "epochs=1", "repeats=2"]
     assert cli.main(argv) == 0
     assert json.loads((workdir / "config.json").read_text())["config"]["epochs"] == 1
+
+
+def epoch_lines(caplog):
+    return [record.getMessage() for record in caplog.records if record.getMessage().startswith("epoch ")]
+
+
+def test_absl_verbosity_shows_or_hides_the_epoch_lines(tmp_path, caplog):
+    """Progress goes through absl.logging: INFO by default (as absl.app.run sets it), --verbosity=-1
+    leaves warnings only; a --flagfile gives flags the same way; the results on stdout stay."""
+    args = ["train", "perceptron_gates", "epochs=2", "repeats=2", "--quiet"]
+    assert cli.main([*args, "--workdir", str(tmp_path / "a")]) == 0
+    assert epoch_lines(caplog) == []  # --quiet: no progress.
+    caplog.clear()
+    assert cli.main(["train", "perceptron_gates", "epochs=2", "repeats=2", "--workdir", str(tmp_path / "b")]) == 0
+    assert [line.split(":")[0] for line in epoch_lines(caplog)] == ["epoch 1/2 step 1", "epoch 2/2 step 2"]
+    caplog.clear()
+    flagfile = tmp_path / "flags.txt"
+    flagfile.write_text("--verbosity=-1\n--logtostderr\n")
+    workdir = tmp_path / "c"
+    assert cli.main(["--flagfile", str(flagfile), "train", "perceptron_gates", "epochs=2", "repeats=2", "--workdir", str(workdir)]) == 0
+    assert epoch_lines(caplog) == []
+    assert (workdir / "best.weights.h5").exists()
+
+
+COLD_START = """
+import sys, time
+from zoo import cli
+for argv in {argvs!r}:
+    try:
+        code = cli.main(argv)
+    except SystemExit as stop:  # --help
+        code = stop.code
+    print("CODE", code, flush=True)
+print("LOADED", sorted(name for name in ("tensorflow", "keras", "sklearn") if name in sys.modules))
+"""
+
+
+def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
+    """They answer at once: the registry reads names, list rows and Configs without importing Keras."""
+    import subprocess
+    import sys
+
+    from zoo import registry
+
+    argvs = [
+        ["list"],
+        ["--help"],
+        ["train", "--help"],
+        ["train", "no_such_recipe"],
+        ["train", "digits_mlp", "lr=0.1"],
+        ["train", "music_transformer", "num_heads=3"],  # A value only the recipe's own Config checks.
+        ["train", str(tmp_path / "missing.py")],
+        ["evaluate", "digits_mlp", "--workdir", str(tmp_path / "no_run")],
+        ["compare", "digits_mlp", "optimizer=sgd,nesterov"],
+    ]
+    completed = subprocess.run(
+        [sys.executable, "-c", COLD_START.format(argvs=argvs)],
+        capture_output=True, text=True, cwd=registry.recipes_dir().parent, timeout=120,
+    )
+    codes = [int(line.split()[1]) for line in completed.stdout.splitlines() if line.startswith("CODE")]
+    assert codes == [0, 0, 0, 2, 2, 2, 2, 2, 2], completed.stdout + completed.stderr
+    assert "LOADED []" in completed.stdout, completed.stdout
+
+
+def test_a_recipe_file_outside_recipes_trains_evaluates_and_is_recorded(tmp_path, capsys):
+    """`zoo train path/to/my_recipe.py`: the name is the file's stem; config.json keeps its path and sha256."""
+    import hashlib
+    import shutil
+
+    from zoo import registry
+
+    mine = tmp_path / "experiments" / "my_gates.py"
+    mine.parent.mkdir()
+    shutil.copy(registry.recipes_dir() / "perceptron_gates.py", mine)
+    workdir = tmp_path / "run"
+    assert cli.main(["train", str(mine), "epochs=2", "repeats=2", "--quiet", "--workdir", str(workdir)]) == 0
+    assert "my_gates: test loss=" in capsys.readouterr().out
+    saved = json.loads((workdir / "config.json").read_text())
+    assert saved["recipe"] == "my_gates"
+    assert saved["recipe_file"] == {"path": str(mine.resolve()), "sha256": hashlib.sha256(mine.read_bytes()).hexdigest()}
+    assert cli.main(["evaluate", str(mine), "--workdir", str(workdir)]) == 0
+    assert json.loads(capsys.readouterr().out)["recipe"] == "my_gates"
+    # The zoo's own perceptron_gates is another recipe: its name does not match this run.
+    assert cli.main(["evaluate", "perceptron_gates", "--workdir", str(workdir)]) == 2
+    assert "holds a run of recipe 'my_gates'" in capsys.readouterr().err
+    # Without a workdir, the run goes to runs/my_gates in the current folder.
+    assert cli.default_workdir(registry.locate(str(mine))[0]) == cli.default_workdir("my_gates")

@@ -1,6 +1,7 @@
 """The trainer: one trace, reproducible, distributed, resumable, and its outputs."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -266,15 +267,17 @@ def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_pa
         assert record["grad_norm"] == pytest.approx(sum(applied) / 2, rel=1e-6)
 
 
-def test_a_log_file_gets_plain_lines_not_progress_bar_redraws(tmp_path, capsys, monkeypatch):
-    """stdout is not a terminal under pytest, as in CI, nohup or tee: one line per epoch, and a
-    progress line within a long epoch, with no escape codes or carriage returns."""
+def test_a_log_file_gets_plain_lines_not_progress_bar_redraws(tmp_path, capsys, caplog, monkeypatch):
+    """stdout is not a terminal under pytest, as in CI, nohup or tee: no progress bar, and through
+    absl.logging one line per epoch, and a progress line within a long epoch, with no escape codes
+    or carriage returns."""
     monkeypatch.setattr(trainer, "PROGRESS_SECONDS", 0.0)  # Every call of a long epoch gets its line.
+    caplog.set_level(logging.INFO, logger="absl")
     recipe = zoo.get_recipe("perceptron_gates")
     config = zoo.make_config(recipe, [*GATES, "epochs=2", "steps_per_call=1"])
     zoo.train(recipe, config, tmp_path, verbose=True)
     out = capsys.readouterr().out
-    assert "\x1b[" not in out and "\r" not in out
-    lines = out.splitlines()
+    lines = [record.getMessage() for record in caplog.records if record.name == "absl"]
+    assert "\x1b[" not in out + "".join(lines) and "\r" not in out + "".join(lines)
     assert sum(line.startswith("epoch 1/2 step 3:") for line in lines) == 1
     assert any(line.startswith("epoch 2/2 step 5 (2/3): loss=") and line.endswith("steps/s") for line in lines)
