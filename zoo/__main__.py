@@ -1,4 +1,4 @@
-"""`python -m zoo ...`: see zoo/cli.py."""
+"""`python -m zoo ...` and the installed `zoo` command: see zoo/cli.py."""
 
 import os
 import sys
@@ -21,8 +21,13 @@ def _silence_native_stderr() -> None:
     sys.stderr = os.fdopen(original, "w", buffering=1)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The `zoo` console script (pyproject.toml) and `python -m zoo`."""
     _silence_native_stderr()
     from zoo import cli
 
     sys.exit(cli.main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,73 @@
+"""`pip install .` gives importable zoo, layers, recipes and datasets, the shipped checkpoints and a `zoo` command.
+
+Installed with --no-deps into a temporary folder (the project venv already has the
+dependencies), from a copy of the packaged files, and run from another folder, so
+nothing of the checkout is on the path.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from zoo import registry
+
+ROOT = registry.recipes_dir().parent
+PACKAGED = ("zoo", "layers", "recipes", "datasets", "pretrained", "pyproject.toml", "README.md")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("install")
+    source, target = base / "source", base / "site"
+    source.mkdir()
+    for name in PACKAGED:
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy
+        copy(ROOT / name, source / name, **({"ignore": shutil.ignore_patterns("__pycache__", ".*")} if (ROOT / name).is_dir() else {}))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(target), str(source)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(target)
+    return target, elsewhere, env
+
+
+def test_the_zoo_command_lists_every_recipe_from_another_folder(installed):
+    target, elsewhere, env = installed
+    completed = subprocess.run([str(target / "bin" / "zoo"), "list"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    rows = completed.stdout.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == registry.list_recipes()
+    assert "yes (accuracy" in completed.stdout  # The shipped checkpoints' manifest was found too.
+    unknown = subprocess.run([str(target / "bin" / "zoo"), "train", "nope"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and unknown.stderr.startswith("error: Unknown recipe 'nope'"), unknown.stderr
+
+
+def test_the_packages_and_checkpoints_come_from_the_install_not_the_checkout(installed):
+    target, elsewhere, env = installed
+    code = (
+        "import json, datasets, layers, recipes, zoo\n"
+        "from zoo import pretrained, registry\n"
+        "print(json.dumps({'files': [m.__file__ for m in (zoo, layers, recipes, datasets)],"
+        " 'recipes': str(registry.recipes_dir()), 'manifest': str(pretrained.MANIFEST)}))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    found = json.loads(completed.stdout)
+    for path in [*found["files"], found["recipes"], found["manifest"]]:
+        assert path.startswith(str(target)), path
+    manifest = json.loads((target / "pretrained" / "manifest.json").read_text())
+    for entry in manifest["models"].values():
+        for record in entry["files"].values():
+            if "path" in record:
+                data = (target / record["path"]).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == record["sha256"], record["path"]
