@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate golden
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate golden gallery browser
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -70,8 +70,24 @@ attention: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m zoo generate $(MODEL) --workdir $(WORKDIR) $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The gallery (python -m zoo gallery -> site/index.html) copies abcjs from npm
+# (package.json), and tests/test_gallery.py opens it in Debian's headless
+# chromium. Both are installed here when this machine lets us (root with
+# apt-get, npm); otherwise those tests are skipped with the command to run.
+ABCJS := node_modules/abcjs/dist/abcjs-basic-min.js
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); } \
+		|| echo "chromium not installed (sudo apt-get install chromium): the gallery's browser test will be skipped"
+	@[ -f $(ABCJS) ] || npm install --silent 2>/dev/null \
+		|| echo "abcjs not installed (npm install): the gallery and its tests will be skipped"
+
+# make gallery ARGS="--tunes 3"   (writes site/index.html: open it from disk)
+gallery: $(STAMP) browser
+	$(PY) -m zoo gallery $(ARGS)
 
 # Re-record tests/golden_losses.json (every recipe's short CPU run; see
 # tests/record_golden.py). Only when a change is meant to change training.

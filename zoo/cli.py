@@ -39,7 +39,10 @@ USAGE_ERROR = 2
 # absl's logging flags that setup_logging reads.
 LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr")
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features", "zoo.launch")
+COMMAND_MODULES = (
+    "zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export",
+    "zoo.features", "zoo.launch", "zoo.gallery",
+)
 
 
 class UsageError(Exception):

@@ -1,0 +1,245 @@
+"""`python -m zoo gallery`: the zoo at a glance, a static site that opens from disk.
+
+    python -m zoo gallery [--out site] [--tunes 3] [--length 600] [--seed 0] [--only music_lstm,...]
+    make gallery                     # then open site/index.html
+
+For every shipped checkpoint (pretrained/manifest.json): its card's headline
+(mean ± std over the seeds), the command that made it and its parameters; the
+training curves when a local run has them (`make ship` leaves them in
+runs/ship/NAME/seed_S/curves.png, the shipped checkpoints do not carry them);
+the attention map of each transformer and the decision boundary of
+playground_mlp, drawn from the shipped weights; and for each music recipe a
+few tunes sampled from the shipped weights, each as sheet music (abcjs) and an
+`<audio controls>` player with its WAV. A sample whose first tune does not
+parse into notes is skipped and the next seed is drawn, up to 4 draws per tune
+kept; the page says how many draws it took.
+
+abcjs comes from the npm registry (`npm install` in the checkout, pinned in
+package.json) and is copied into the site, so the page needs no network. The
+site's files are listed in OUT/gallery.json; a rerun replaces those and
+refuses to touch any other file in OUT.
+"""
+
+import html
+import json
+import pathlib
+import shutil
+import tempfile
+import time
+
+from zoo import errors
+from zoo import rundir
+
+RECORD = "gallery.json"
+ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
+ATTENTION_TEXT = {"music_transformer": "X:1\nK:D\n|:dAFA dAFA|", "sentiment_transformer": "K:D\n|:dAFA dAFA|"}
+DRAWS_PER_TUNE = 4
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser("gallery", help="a static site of every shipped checkpoint, with playable tunes")
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("site"), help="default: site/")
+    parser.add_argument("--tunes", type=int, default=3, help="tunes per music recipe (default 3)")
+    parser.add_argument("--length", type=int, default=600, help="characters sampled per tune (default 600)")
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=0, help="first sampling seed (default 0)")
+    parser.add_argument("--only", help="comma-separated recipes (default: every shipped one)")
+    parser.add_argument("--abcjs", type=pathlib.Path, help=f"abcjs-basic-min.js (default: ./{ABCJS}, then the checkout's)")
+    parser.set_defaults(run=run_gallery)
+
+
+def find_abcjs(path=None) -> pathlib.Path:
+    from zoo import pretrained
+
+    candidates = [path] if path else [ABCJS, pretrained.ROOT / ABCJS]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise errors.MissingFileError(
+        f"{candidates[0]} does not exist: the gallery renders sheet music with abcjs; run `npm install` "
+        "in the zoo's checkout (package.json pins it), or pass --abcjs PATH."
+    )
+
+
+def run_gallery(args) -> int:
+    from zoo import generate, pretrained
+
+    if not 1 <= args.tunes <= 20:
+        raise errors.UserError(f"--tunes {args.tunes}: use 1 to 20.")
+    generate.check_request(args.length, args.temperature)
+    shipped = pretrained.read_manifest()["models"]
+    names = sorted(shipped) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in shipped]
+    if unknown or not names:
+        raise errors.UserError(f"--only {args.only!r}: {', '.join(unknown) or 'no name'} not shipped; choose from {', '.join(sorted(shipped))}.")
+    abcjs = find_abcjs(args.abcjs)
+    started = time.perf_counter()
+    with rundir.owned(args.out, "out folder"):
+        page = build(args.out, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
+    print(f"gallery: {len(names)} recipes, {page['tunes']} tunes in {time.perf_counter() - started:.0f} s; open {args.out / 'index.html'}")
+    return 0
+
+
+def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
+    """Draws every figure and tune into a scratch folder, then claims the names and moves them in."""
+    from zoo import pretrained, registry
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = pathlib.Path(scratch)
+        (scratch / "assets").mkdir()
+        shutil.copy(abcjs, scratch / "assets" / "abcjs-basic-min.js")
+        sections, tune_count = [], 0
+        for name in names:
+            card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
+            recipe = registry.get_recipe(name)
+            figures = _figures(recipe, scratch / "assets")
+            music = _tunes(recipe, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
+            tune_count += sum(1 for tune in music if tune.get("wav"))
+            sections.append(_section(card, figures, music))
+        (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
+        written = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.is_file())
+        rundir.claim_outputs(out, written, RECORD, "gallery")
+        for name in written:
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(scratch / name, out / name)
+    rundir.write_atomically(out / RECORD, json.dumps({"files": written, "recipes": list(names)}, indent=2) + "\n")
+    return {"files": written, "tunes": tune_count}
+
+
+def _is_abc(recipe) -> bool:
+    """Whether the recipe's shipped data is ABC tunes (the music recipes' default dataset)."""
+    return recipe.Config().dataset == "irish"
+
+
+def _figures(recipe, assets: pathlib.Path) -> list:
+    """(title, file name) of the figures drawn for `recipe`: local curves, attention, decision boundary."""
+    import numpy as np
+
+    from zoo import attention_map, runs
+
+    figures = []
+    curves = _local_curves(recipe.name)
+    if curves is not None:
+        shutil.copy(curves, assets / f"{recipe.name}_curves.png")
+        figures.append((f"training curves ({curves.parent.name}, a local run)", f"assets/{recipe.name}_curves.png"))
+    hook = recipe.hook("attention_maps")
+    report = recipe.hook("report") if recipe.name == "playground_mlp" else None
+    if hook is None and report is None:
+        return figures
+    loaded = runs.load(recipe, pretrained=True)
+    if hook is not None and recipe.name in ATTENTION_TEXT:
+        tokens, weights = hook(loaded.model, loaded.info, loaded.config, ATTENTION_TEXT[recipe.name], 1)
+        path = assets / f"{recipe.name}_attention.png"
+        title = f"{recipe.name}: block 1, {len(tokens)} tokens, {np.shape(weights)[0]} heads"
+        attention_map.plot_attention(tokens, weights, path, title)
+        figures.append(("attention of block 1, per head (shipped weights)", f"assets/{path.name}"))
+    if report is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            drawn = report(loaded.model, loaded.splits, loaded.config, scratch)
+            shutil.move(drawn["decision_boundary"], assets / f"{recipe.name}_boundary.png")
+        figures.append(("decision boundary (shipped weights, test points)", f"assets/{recipe.name}_boundary.png"))
+    return figures
+
+
+def _local_curves(name: str):
+    """curves.png of the shipped seed's run, if `make ship` left it here; else of runs/NAME; else None."""
+    from zoo import pretrained
+
+    card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
+    for path in (pathlib.Path("runs") / "ship" / name / f"seed_{card.get('shipped_seed')}" / "curves.png", pathlib.Path("runs") / name / "curves.png"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _tunes(recipe, assets: pathlib.Path, count: int, length: int, temperature: float, seed: int) -> list:
+    """Up to `count` tunes that parse and play, drawing at most DRAWS_PER_TUNE samples per tune kept."""
+    from zoo import generate, music, runs
+
+    loaded = runs.load(recipe, pretrained=True)
+    hook = generate.generation_hook(recipe)
+    kept, draws = [], 0
+    while len(kept) < count and draws < DRAWS_PER_TUNE * count:
+        texts, _, _ = generate.sample(hook, loaded.model, loaded.info, loaded.config, generate.ABC_PROMPT, length, temperature, seed + draws)
+        draws += 1
+        tune = (music.split_tunes(texts[0]) or [texts[0]])[0].strip()
+        if not music.is_valid(tune):
+            continue
+        stem = f"{recipe.name}_tune_{len(kept) + 1}"
+        record = music.save_tune(tune, assets, stem)
+        if not record.get("rendered"):
+            continue
+        pathlib.Path(record["mid"]).unlink()  # The page plays the WAV; the MIDI stays out of the site.
+        kept.append({"abc": tune, "wav": f"assets/{stem}.wav", "abc_file": f"assets/{stem}.abc", "seed": seed + draws - 1})
+    return [{"draws": draws, **tune} for tune in kept] or [{"draws": draws}]
+
+
+def _section(card: dict, figures: list, tunes: list) -> str:
+    escape = html.escape
+    mean_std = ", ".join(
+        f"{metric} {values['mean']:.3f} ± {values['std']:.3f}"
+        for metric, values in card.get("test_metrics", {}).items()
+        if isinstance(values, dict) and "mean" in values
+    )
+    parts = [
+        f'<section id="{escape(card["name"])}">',
+        f"<h2>{escape(card['name'])}</h2>",
+        f"<p>{escape(card.get('summary', ''))}</p>",
+        f"<p class=headline>{escape(card.get('headline', ''))} <span>on the {escape(card.get('split', 'test'))} split over seeds "
+        f"{escape(', '.join(map(str, card.get('seeds', []))))}; {card.get('parameters', 0):,} parameters</span></p>",
+        f"<p class=metrics>{escape(mean_std)}</p>",
+        f"<pre><code>{escape(card.get('command', ''))}</code></pre>",
+    ]
+    if figures:
+        parts.append('<div class="figures">')
+        for title, path in figures:
+            parts.append(f'<figure><img src="{escape(path)}" alt="{escape(title)}"><figcaption>{escape(title)}</figcaption></figure>')
+        parts.append("</div>")
+    elif not tunes:
+        parts.append(f"<p class=note>No local run: <code>make ship MODEL={escape(card['name'])}</code> draws its curves.</p>")
+    played = [tune for tune in tunes if tune.get("wav")]
+    if tunes:
+        parts.append(
+            f"<h3>Tunes sampled from the shipped weights</h3><p class=note>{len(played)} kept of {tunes[0]['draws'] if not played else played[-1]['draws']} "
+            "draws: a draw whose first tune does not parse into notes is skipped.</p>"
+        )
+    for index, tune in enumerate(played, start=1):
+        parts.append(
+            f'<div class="tune"><h4>Tune {index} (seed {tune["seed"]})</h4>'
+            f'<div class="abc" data-abc="{escape(tune["abc"])}"></div>'
+            f'<audio controls preload="metadata" src="{escape(tune["wav"])}"></audio> '
+            f'<a href="{escape(tune["abc_file"])}">ABC</a></div>'
+        )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _page(sections) -> str:
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>The zoo: every shipped checkpoint</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }}
+section {{ border-top: 1px solid #ccc; padding: 0.5em 0 1.5em; }}
+.headline {{ font-size: 1.3em; font-weight: 600; }} .headline span, .note {{ font-size: 0.75em; font-weight: normal; color: #555; }}
+.metrics {{ color: #444; }} pre {{ background: #f4f4f4; padding: 0.5em; overflow-x: auto; }}
+.figures {{ display: flex; flex-wrap: wrap; gap: 1em; }} figure {{ margin: 0; max-width: 100%; }} img {{ max-width: 100%; max-height: 420px; }}
+.tune {{ margin: 1em 0; }} .abc svg {{ max-width: 100%; }}
+</style>
+</head>
+<body>
+<h1>The zoo</h1>
+<p>Every shipped checkpoint, its model card's numbers and the command that made them. Written by
+<code>python -m zoo gallery</code>; it opens from disk and needs no network.</p>
+{chr(10).join(sections)}
+<script src="assets/abcjs-basic-min.js"></script>
+<script>
+for (const block of document.querySelectorAll(".abc")) {{
+  ABCJS.renderAbc(block, block.dataset.abc, {{ responsive: "resize" }});
+}}
+</script>
+</body>
+</html>
+"""
