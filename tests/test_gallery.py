@@ -14,9 +14,6 @@ from zoo import cli, gallery, pretrained
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ABCJS = pretrained.ROOT / gallery.ABCJS
-# Flags for a closed network, as root, with no screen.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 RECIPES = "music_lstm,music_transformer,playground_mlp,digits_mlp"
 
 pytestmark = pytest.mark.slow
@@ -75,7 +72,7 @@ def test_the_page_renders_in_headless_chromium(site):
     sync_api = pytest.importorskip("playwright.sync_api", reason="install the requirements: pip install -r requirements.txt")
     errors = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gallery.CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

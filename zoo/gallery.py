@@ -2,6 +2,7 @@
 
     python -m zoo gallery [--out site] [--tunes 3] [--length 600] [--seed 0] [--only music_lstm,...]
     make gallery                     # then open site/index.html
+    python -m zoo gallery --tunes 2 --screenshot docs/gallery.png    # the README's picture (chromium)
 
 For every shipped checkpoint (pretrained/manifest.json): its card's headline
 (mean ± std over the seeds), the command that made it and its parameters; the
@@ -45,6 +46,7 @@ def add_command(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="first sampling seed (default 0)")
     parser.add_argument("--only", help="comma-separated recipes (default: every shipped one)")
     parser.add_argument("--abcjs", type=pathlib.Path, help=f"abcjs-basic-min.js (default: ./{ABCJS}, then the checkout's)")
+    parser.add_argument("--screenshot", type=pathlib.Path, help="also save a PNG of the first music recipe's section (needs chromium)")
     parser.set_defaults(run=run_gallery)
 
 
@@ -77,7 +79,38 @@ def run_gallery(args) -> int:
     with rundir.owned(args.out, "out folder"):
         page = build(args.out, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
     print(f"gallery: {len(names)} recipes, {page['tunes']} tunes in {time.perf_counter() - started:.0f} s; open {args.out / 'index.html'}")
+    if args.screenshot:
+        first = next((name for name in names if name.startswith("music_")), names[0])
+        screenshot(args.out / "index.html", args.screenshot, first)
+        print(f"gallery: screenshot of {first} in {args.screenshot}")
     return 0
+
+
+# Chromium flags for a machine with a closed network, as root, with no screen.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: int = 1100, height: int = 1020) -> None:
+    """A PNG of `section` (and what follows it) as headless Chromium draws the page."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise errors.MissingFileError("--screenshot needs chromium; install it with: apt-get install -y chromium")
+    if png.exists():
+        raise errors.UserError(f"--screenshot {png} exists; the gallery never replaces a file; pass a new path.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(page_path.resolve().as_uri(), wait_until="load")
+            top = page.evaluate("id => document.getElementById(id).getBoundingClientRect().top + window.scrollY", section)
+            png.parent.mkdir(parents=True, exist_ok=True)
+            clip = {"x": 0, "y": max(0, top - 10), "width": width, "height": height}  # In page coordinates.
+            page.screenshot(path=str(png), full_page=True, clip=clip)
+        finally:
+            browser.close()
 
 
 def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
