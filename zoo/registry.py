@@ -129,7 +129,7 @@ def _describe(name, path, mtime):
     if config is None or not all(isinstance(constants.get(key), str) for key in ("TASK", "HEADLINE")):
         # Not the simple shape (a Config that needs the module's other imports,
         # or TASK/HEADLINE computed): import the module, which is always right.
-        recipe = get_recipe(str(path) if is_path(name) else name)
+        recipe = get_recipe(name if path.parent == recipes_dir() else str(path))
         return Description(name, path, recipe.summary, recipe.task, recipe.headline, recipe.Config)
     doc = (ast.get_docstring(tree) or "").strip()
     summary = doc.splitlines()[0] if doc else ""

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from absl.testing import flagsaver
 
 from zoo import cli
 
@@ -60,6 +61,7 @@ def epoch_lines(caplog):
     return [record.getMessage() for record in caplog.records if record.getMessage().startswith("epoch ")]
 
 
+@flagsaver.flagsaver  # cli.main sets absl's --verbosity; the other tests get theirs back.
 def test_absl_verbosity_shows_or_hides_the_epoch_lines(tmp_path, caplog):
     """Progress goes through absl.logging: INFO by default (as absl.app.run sets it), --verbosity=-1
     leaves warnings only; a --flagfile gives flags the same way; the results on stdout stay."""

@@ -61,3 +61,26 @@ def test_submodules_are_reachable_after_a_plain_import_zoo():
     code = "import zoo; assert callable(zoo.pretrained.load); zoo.no_such_thing"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=registry.recipes_dir().parent)
     assert "AttributeError: module 'zoo' has no attribute 'no_such_thing'" in completed.stderr, completed.stderr
+
+
+@pytest.mark.parametrize("name", zoo.list_recipes())
+def test_describe_reads_what_the_module_says_without_importing_it(name):
+    """`zoo list` and the override checks use describe(); it must agree with the imported module,
+    and each shipped recipe's Config must run on its own (else `list` would import Keras)."""
+    import dataclasses
+
+    described, recipe = registry.describe(name), zoo.get_recipe(name)
+    assert described.Config.__module__ == f"_zoo_config_of_{name}", "the Config needs more than recipes._common"
+    assert (described.summary, described.task, described.headline) == (recipe.summary, recipe.task, recipe.headline)
+    fields = lambda config: [(field.name, getattr(config(), field.name)) for field in dataclasses.fields(config)]  # noqa: E731
+    assert fields(described.Config) == fields(recipe.Config)
+
+
+def test_a_config_that_needs_the_module_falls_back_to_importing_it(tmp_path):
+    source = (registry.recipes_dir() / "digits_mlp.py").read_text()
+    source = source.replace("    hidden_units: int = 128", "    hidden_units: int = digits.DEFAULT_UNITS if hasattr(digits, 'DEFAULT_UNITS') else 64")
+    assert "digits.DEFAULT_UNITS" in source
+    path = tmp_path / "odd_mlp.py"
+    path.write_text(source)
+    described = registry.describe(str(path))
+    assert described.Config.__module__.startswith("zoo_recipe_file_odd_mlp") and described.Config().hidden_units == 64
