@@ -29,7 +29,7 @@ the H steps. Metric `mae`: mean absolute error in the same units over every
 `report` hook adds the test RMSE (the square root of the mean squared error
 over all pairs) and the MAE at the first and last step ahead.
 
-    python -m zoo train forecast_lstm
+    make train MODEL=forecast_lstm                  # python -m zoo train forecast_lstm
     python -m zoo evaluate forecast_lstm --pretrained
     echo "<24 monthly ppm values>" | python -m zoo predict forecast_lstm --pretrained
     .venv/bin/python benchmarks/forecast_peers.py      # the table below, and docs/forecast/forecast.png
