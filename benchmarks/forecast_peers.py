@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/forecast_peers.py                       # the shipped checkpoint, CO2
     .venv/bin/python benchmarks/forecast_peers.py --workdir runs/forecast_lstm
     .venv/bin/python benchmarks/forecast_peers.py --search              # also re-run the order search
+    .venv/bin/python benchmarks/forecast_peers.py --split validation    # the segment the recipe was tuned on
 
 Every model forecasts the same H values from the same origins: the test
 windows of datasets/series.py (each origin t in the test segment whose targets
@@ -170,6 +171,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=pathlib.Path, help="a forecast_lstm run (default: the shipped checkpoint)")
     parser.add_argument("--search", action="store_true", help="re-run the AIC order search on the training segment")
+    parser.add_argument("--split", choices=("test", "validation"), default="test", help="whose windows to score (default test)")
     parser.add_argument("--plot", type=pathlib.Path, help="default: docs/forecast/forecast.png (CO2) or forecast_sunspots.png")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
@@ -180,12 +182,12 @@ def main():
     splits = series.load(name, window=window, horizon=horizon)
     extras = splits.info.extras
     dates, values = series.series(name)
-    first, count = extras["origins"]["test"]
+    first, count = extras["origins"][args.split]
     origins = first + np.arange(count)
     targets = np.stack([values[t : t + horizon] for t in origins])
     train = values[: extras["train_end"]]
     print(f"{name}: {len(values)} points; train {dates[0]}..{dates[extras['train_end'] - 1]}, test targets "
-          f"{dates[extras['validation_end']]}..{dates[-1]}; {count} test origins, horizon {horizon}; "
+          f"{dates[extras['validation_end']]}..{dates[-1]}; scoring {count} {args.split} origins, horizon {horizon}; "
           f"recipe: {source} (window {window})")
 
     if args.search:
@@ -221,7 +223,7 @@ def main():
     best = min(peers, key=lambda label: rows[label]["mae"])
     unit = extras["unit"]
     print()
-    print(f"| model ({name}, H={horizon}, {count} test origins) | MAE ({unit}) | RMSE ({unit}) | MAE 1 step | MAE {horizon} steps | seconds |")
+    print(f"| model ({name}, H={horizon}, {count} {args.split} origins) | MAE ({unit}) | RMSE ({unit}) | MAE 1 step | MAE {horizon} steps | seconds |")
     print("|---|---|---|---|---|---|")
     for label, row in rows.items():
         mark = " (best peer)" if label == best else ""
@@ -229,8 +231,11 @@ def main():
               f"{row['mae_by_step'][-1]:.4f} | {timings[label]:.1f} |")
     verdict = "beats" if rows[recipe_name]["mae"] < rows[best]["mae"] else "does not beat"
     print()
-    print(f"forecast_lstm {verdict} the best peer ({best}): test MAE {rows[recipe_name]['mae']:.4f} vs "
+    print(f"forecast_lstm {verdict} the best peer ({best}): {args.split} MAE {rows[recipe_name]['mae']:.4f} vs "
           f"{rows[best]['mae']:.4f} {unit} ({rows[recipe_name]['mae'] / rows[best]['mae'] - 1:+.1%})")
+    if args.split != "test":
+        print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (no plot for {args.split})")
+        return
     path = args.plot or ROOT / "docs" / "forecast" / ("forecast.png" if name == "co2" else f"forecast_{name}.png")
     plot(path, dates, values, origins, horizon, extras["validation_end"], rows, recipe_name, best, unit)
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

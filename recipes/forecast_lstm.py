@@ -155,4 +155,4 @@ def predict(model, info, config, data: bytes) -> list:
     window = parse_window(" ".join(lines), config.window)
     forecast = forecast_windows(model, window[None, :])[0]  # (H,)
     unit = info.extras["unit"]
-    return [f"next {config.horizon} ({unit}): " + ", ".join(f"{value:.4g}" for value in forecast)]
+    return [f"next {config.horizon} ({unit}): " + ", ".join(f"{value:.2f}" for value in forecast)]
