@@ -3,6 +3,7 @@
 import functools
 import importlib.util
 import io
+import json
 import sys
 
 import numpy as np
@@ -74,20 +75,39 @@ def test_predict_prints_the_next_12_months(capsys, monkeypatch):
     np.testing.assert_allclose([float(v) for v in values.split(", ")], expected, atol=0.006)
 
 
-@pytest.mark.parametrize(
-    "stdin, fragment",
-    [
-        (b"370 371 372", "Expected 24 values"),
-        (b" ".join([b"370"] * 23 + [b"ppm"]), "'ppm' is not a number"),
-        (b" ".join([b"370"] * 23 + [b"nan"]), "'nan' is not a finite number"),
-        (b"\xff\xfe" + b"1 " * 24, "not UTF-8 text"),
-        (b"", "is empty"),
-    ],
-)
-def test_predict_bad_input_is_one_line_exit_2(stdin, fragment, capsys, monkeypatch):
-    code, out, err = _run(["predict", "forecast_lstm", "--pretrained"], capsys, monkeypatch, stdin)
-    assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("error: ") and fragment in err, err
+BAD_PREDICT_INPUT = [
+    (b"370 371 372", "Expected 24 values"),
+    (b" ".join([b"370"] * 23 + [b"ppm"]), "'ppm' is not a number"),
+    (b" ".join([b"370"] * 23 + [b"nan"]), "'nan' is not a finite number"),
+    (b"\xff\xfe" + b"1 " * 24, "not UTF-8 text"),
+    (b"", "is empty"),
+]
+
+
+def test_predict_bad_input_is_one_line_exit_2(capsys, monkeypatch):
+    for stdin, fragment in BAD_PREDICT_INPUT:  # one test, not five: each test's set-up costs 0.3 s here
+        code, out, err = _run(["predict", "forecast_lstm", "--pretrained"], capsys, monkeypatch, stdin)
+        assert code == 2 and out == "", (stdin, out)
+        assert err.count("\n") == 1 and err.startswith("error: ") and fragment in err, err
+
+
+def test_bad_training_arguments_are_one_line_exit_2(capsys, tmp_path):
+    for override, fragment in [
+        ("window=400", "leave no window in the train segment"),
+        ("window=0", "window must be in [1, 1000]"),
+        ("dataset=co3", "is not one of: co2, sunspots"),
+    ]:
+        code = cli.main(["train", "forecast_lstm", override, "--workdir", str(tmp_path / "run"), "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and fragment in err, err
+
+
+def test_evaluate_pretrained_reports_mae_in_ppm(capsys):
+    assert cli.main(["evaluate", "forecast_lstm", "--pretrained"]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    card = json.loads((ROOT / "pretrained" / "forecast_lstm" / "card.json").read_text())
+    assert record["mae"] == pytest.approx(card["shipped_test_metrics"]["mae"], rel=1e-4)
+    assert 0.3 < record["mae"] < 0.7  # ppm, 12 months ahead; persistence is about 2.7
 
 
 def test_parse_window_raises_the_recipes_input_error():

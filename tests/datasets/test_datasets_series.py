@@ -104,17 +104,14 @@ def test_fingerprint_is_fixed_and_tracks_the_parameters(co2):
     assert co2.info.fingerprint not in others and len(others) == 3
 
 
-@pytest.mark.parametrize(
-    "kwargs, fragment",
-    [
+def test_bad_arguments_are_one_line_data_errors(one_line_error):
+    for kwargs, fragment in [
         ({"name": "co3"}, "Unknown series 'co3'"),
         ({"window": 0}, "window=0 is not valid"),
         ({"horizon": 1.5}, "horizon=1.5 is not valid"),
         ({"window": 400}, "leave no window in the train segment"),
         ({"horizon": 80}, "leave no window in the validation segment"),
-    ],
-)
-def test_bad_arguments_are_one_line_data_errors(kwargs, fragment, one_line_error):
-    with pytest.raises(datasets.DataError) as error:
-        series.load(**kwargs)
-    one_line_error(error, fragment)
+    ]:
+        with pytest.raises(datasets.DataError) as error:
+            series.load(**kwargs)
+        one_line_error(error, fragment)
