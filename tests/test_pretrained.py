@@ -28,7 +28,7 @@ SHIPPED = sorted(MANIFEST["models"])
 # (shakespeare_transformer trains on tfds data, which needs internet).
 MUST_SHIP = (
     "perceptron_gates", "playground_mlp", "digits_mlp", "digits_cnn", "binary_mlp", "regression_mlp",
-    "music_rnn", "music_lstm", "music_transformer", "sentiment_lstm", "sentiment_transformer",
+    "music_rnn", "music_lstm", "music_transformer", "sentiment_lstm", "sentiment_transformer", "forecast_lstm",
 )
 
 

@@ -79,13 +79,13 @@ def read_input(path) -> bytes:
 
 
 def load(name, use_pretrained: bool, workdir=None):
-    """(model, info, config, recipe) of a classifier or regressor: shipped, or a run's."""
+    """(model, info, config, recipe) of a classifier, regressor or forecaster: shipped, or a run's."""
     from zoo import registry
 
     recipe = registry.get_recipe(name)
-    if recipe.task not in ("classification", "binary", "regression"):
+    if recipe.task not in ("classification", "binary", "regression", "forecasting"):
         raise errors.UserError(
-            f"{name} is a {recipe.task} recipe; predict handles classifiers and regressors; "
+            f"{name} is a {recipe.task} recipe; predict handles classifiers, regressors and forecasters; "
             f"use `python -m zoo generate {name}` for a language model."
         )
     from zoo import runs
