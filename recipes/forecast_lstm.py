@@ -65,7 +65,13 @@ likely help: more history than the 24-month window (SARIMAX's state carries a
 seasonal shape averaged over decades; the LSTM sees two cycles, and longer
 windows traded validation for test error here), more data (the weekly series,
 or the record after 2001), and forecasting SARIMAX's residuals instead of the
-series. Sunspots, one seed at the defaults (`python -m zoo train forecast_lstm
+series. Tried on the validation segment only, over seeds 0, 1 and 2 (`python -m
+zoo train forecast_lstm KEY=VALUE seed=S --workdir W`, then `python -m zoo
+evaluate forecast_lstm --workdir W --split validation`), MAE mean ± std: the
+defaults 0.398 ± 0.003 ppm, `target=seasonal` (predict the change from the same
+month a year before; zero is seasonal naive) 0.421 ± 0.002, `window=36` 0.415 ±
+0.007 and `window=48` 0.437 ± 0.003, so none replaced the defaults (their test
+MAE was not computed). Sunspots, one seed at the defaults (`python -m zoo train forecast_lstm
 dataset=sunspots --workdir runs/forecast_lstm_sunspots`, then the benchmark
 with that `--workdir`; 35 test origins, 1963-2008): MAE 24.19 against 22.57
 for Box and Jenkins' AR(9), also behind (docs/forecast/forecast_sunspots.png).
