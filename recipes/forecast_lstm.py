@@ -65,7 +65,13 @@ likely help: more history than the 24-month window (SARIMAX's state carries a
 seasonal shape averaged over decades; the LSTM sees two cycles, and longer
 windows traded validation for test error here), more data (the weekly series,
 or the record after 2001), and forecasting SARIMAX's residuals instead of the
-series. Sunspots, one seed at the defaults (`python -m zoo train forecast_lstm
+series. Tried on the validation segment only, over seeds 0, 1 and 2 (`python -m
+zoo train forecast_lstm KEY=VALUE seed=S --workdir W`, then `python -m zoo
+evaluate forecast_lstm --workdir W --split validation`), MAE mean ± std: the
+defaults 0.398 ± 0.003 ppm, `target=seasonal` (predict the change from the same
+month a year before; zero is seasonal naive) 0.421 ± 0.002, `window=36` 0.415 ±
+0.007 and `window=48` 0.437 ± 0.003, so none replaced the defaults (their test
+MAE was not computed). Sunspots, one seed at the defaults (`python -m zoo train forecast_lstm
 dataset=sunspots --workdir runs/forecast_lstm_sunspots`, then the benchmark
 with that `--workdir`; 35 test origins, 1963-2008): MAE 24.19 against 22.57
 for Box and Jenkins' AR(9), also behind (docs/forecast/forecast_sunspots.png).
@@ -99,11 +105,17 @@ class Config(_common.TrainConfig):
     horizon: int = 12  # Values it forecasts at once (12 months ahead).
     units: int = 32  # Size of the LSTM's hidden and cell states.
     linear_skip: bool = True  # The head also reads the window itself (a linear autoregressive path).
+    # What the head's output is added to: the window's last value (a zero output is persistence), or,
+    # per step ahead, the window's value one season before that target (a zero output is seasonal naive).
+    target: typing.Literal["last_value", "seasonal"] = "last_value"
 
     def __post_init__(self):
         super().__post_init__()
         for key in ("window", "horizon"):
             _common.require(self, key, 1 <= getattr(self, key) <= 1000, "must be in [1, 1000]")
+        if self.target == "seasonal":
+            lag = int(_seasonal_lags(self.horizon, series.PERIODS[self.dataset]).max())
+            _common.require(self, "window", self.window >= lag, f"must be >= {lag} with target=seasonal (one season before each target)")
         _common.check_widths(self, "units")
 
 
@@ -111,6 +123,12 @@ TASK = "forecasting"
 HEADLINE = "mae"
 METRICS = {"mae": _common.mean_absolute_error}
 loss = _common.mean_squared_error  # Per (window, step ahead), in the series' units squared.
+
+
+def _seasonal_lags(horizon: int, period: int) -> np.ndarray:
+    """(H,): for step h ahead (t + h), the smallest multiple of `period` that reaches back before t."""
+    steps = np.arange(horizon)
+    return period * (steps // period + 1)
 
 
 def load_data(config):
@@ -125,8 +143,13 @@ def build_model(config, info):
     state = keras.layers.RNN(layers.LSTMCell(config.units, name="lstm_cell"), name="encoder")(changes)  # (batch, units)
     if config.linear_skip:
         state = keras.layers.Concatenate(name="state_and_window")([state, (window - last) / step_std])  # (batch, units + W)
-    steps_ahead = layers.Dense(config.horizon, name="head")(state)  # (batch, H): scaled change from `last`
-    forecast = last + steps_ahead * step_std  # (batch, H), original units
+    steps_ahead = layers.Dense(config.horizon, name="head")(state)  # (batch, H): scaled change from the base
+    if config.target == "seasonal":  # the base of step h: the window's value one season before t + h
+        indices = config.window + np.arange(config.horizon) - _seasonal_lags(config.horizon, int(info.extras["period"]))
+        base = ops.take(window, ops.convert_to_tensor(indices.astype("int32")), axis=1)  # (batch, H)
+    else:
+        base = last  # (batch, 1), broadcast over the H steps
+    forecast = base + steps_ahead * step_std  # (batch, H), original units
     return keras.Model(window, forecast, name="forecast_lstm")
 
 

@@ -41,6 +41,19 @@ def test_the_model_reads_changes_so_a_shifted_window_gives_a_shifted_forecast():
     assert base.shape == (8, config.horizon)
 
 
+def test_target_seasonal_adds_the_head_to_the_value_a_season_before_each_target():
+    """target=seasonal: a zero head is the seasonal-naive forecast, and it stays shift-invariant."""
+    splits = series.load("co2")
+    config = zoo.make_config(zoo.get_recipe("forecast_lstm"), {"target": "seasonal"})
+    model = forecast_lstm.build_model(config, splits.info)
+    head = model.get_layer("head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    windows, _ = _test_windows(splits)
+    np.testing.assert_allclose(forecast_lstm.forecast_windows(model, windows[:8]), windows[:8, -12:], atol=1e-4)
+    with pytest.raises(ValueError, match="window=8 is out of range"):
+        zoo.make_config(zoo.get_recipe("forecast_lstm"), {"target": "seasonal", "window": "8"})
+
+
 def test_shipped_checkpoint_mae_is_in_ppm_and_beats_the_naive_peers():
     loaded = pretrained.load("forecast_lstm")
     windows, targets = _test_windows(loaded.splits)
