@@ -22,7 +22,7 @@ from zoo import registry
 
 USAGE_ERROR = 2
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features", "zoo.launch")
+COMMAND_MODULES = ("zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export", "zoo.features", "zoo.launch", "zoo.translate")
 
 
 class UsageError(Exception):
