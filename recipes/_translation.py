@@ -274,7 +274,7 @@ def translate(model, info, config, text: str, beam_size: int = 1) -> str:
     return translation.decode_target(ids, info.vocabulary)
 
 
-def translate_split(model, info, split: str = "test", batch_size: int = 512) -> tuple:
+def translate_split(model, info, split: str = "test", batch_size: int = 4096) -> tuple:
     """(English sources, greedy Spanish hypotheses, Spanish references) of one split."""
     pairs = info.extras["pairs"][split]
     sources = [english for _, _, english, _ in pairs]
