@@ -84,6 +84,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/attention.py
 	$(PY) benchmarks/music_models.py
 	$(PY) benchmarks/conv.py
+	$(PY) benchmarks/translate_buckets.py
 
 tensorboard: $(STAMP)
 	$(PY) -m tensorboard.main --logdir runs
