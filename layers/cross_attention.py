@@ -91,15 +91,14 @@ class CrossAttention(self_attention.SelfAttention):
                 "layer(query, value) or build(query_shape, value_shape)."
             )
         key_shape = value_shape if key_shape is None else key_shape
-        sizes = {"query": query_shape[-1], "key": key_shape[-1], "value": value_shape[-1]}
-        for name, size in sizes.items():
-            if size is None:
+        shapes = {"query": query_shape, "key": key_shape, "value": value_shape}
+        for name, shape in shapes.items():
+            if shape[-1] is None:
                 raise ValueError(
                     f"CrossAttention: the last axis of `{name}` must be known to "
-                    f"build the projections; received {name} shape "
-                    f"{ {'query': query_shape, 'key': key_shape, 'value': value_shape}[name] }."
+                    f"build the projections; received {name} shape {shape}."
                 )
-        self._build_projections(sizes["query"], sizes["key"], sizes["value"])
+        self._build_projections(query_shape[-1], key_shape[-1], value_shape[-1])
 
     def precompute(self, value, key=None):
         """Projects the attended sequence once: `(keys, values)` for `call(memory=)`.

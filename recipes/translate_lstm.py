@@ -21,7 +21,7 @@ Translation is greedy decoding (the step carries (h, c)) or beam search:
 Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
 3-4, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
 translate_lstm --seeds 0,1,2`, the train command above for each seed: 8 epochs,
-1808 steps, 117-139 s each) gives test whole-sentence exact match 0.528 ±
+1808 steps, 86-161 s each) gives test whole-sentence exact match 0.528 ±
 0.177 (0.336, 0.685, 0.562), token accuracy 0.935 ± 0.030, corpus BLEU 73.0 ±
 11.4 and chrF 86.5 ± 5.6 over seeds 0, 1, 2
 (pretrained/translate_lstm/MODEL_CARD.md); 710,538 parameters, 3.6 times the

@@ -23,9 +23,9 @@ key/value cache, or beam search:
     python -m zoo translate translate_transformer --pretrained --beam-size 4 --text 'four thousand, three hundred and twenty-one'
 
 Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
-3-4, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
+1.6-4, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
 translate_transformer --seeds 0,1,2`, the train command above for each seed: 8
-epochs, 1808 steps, 96-133 s each) gives test whole-sentence exact match 0.997
+epochs, 1808 steps, 86-98 s each) gives test whole-sentence exact match 0.997
 ± 0.001, token accuracy 0.9994 ± 0.0002, corpus BLEU 99.88 ± 0.05 and chrF
 99.98 ± 0.00 over seeds 0, 1, 2 (pretrained/translate_transformer/MODEL_CARD.md);
 196,682 parameters. Teacher-forced exact match and greedy decoding's exact
