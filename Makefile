@@ -101,6 +101,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/music_models.py
 	$(PY) benchmarks/conv.py
 	$(PY) benchmarks/cli_startup.py
+	$(PY) benchmarks/translate_buckets.py
 
 tensorboard: $(STAMP)
 	$(PY) -m tensorboard.main --logdir runs

@@ -13,7 +13,8 @@ Loaders (import the module, e.g. `from datasets import irish`):
 - Offline, the defaults: `gates.load`, `playground.load`, `digits.load`,
   `breast_cancer.load`, `diabetes.load`, `irish.load_language_model`,
   `irish.load_tune_types`, `series.load` (CO2 and sunspots from
-  statsmodels, split by time).
+  statsmodels, split by time), `translation.load` (English -> Spanish pairs
+  generated with num2words and babel).
 - tensorflow-datasets, for users with internet (or a copied, prepared
   data_dir; offline they fail within seconds saying what to do):
   `mnist.load`, `tiny_shakespeare.load`, `imdb_reviews.load`.

@@ -189,8 +189,16 @@ class SelfAttention(keras.layers.Layer):
                 f"known to build the projections; received input shape "
                 f"{input_shape}."
             )
+        self._build_projections(model_dim, model_dim, model_dim)
+
+    def _build_projections(self, query_input_dim, key_input_dim, value_input_dim):
+        """Adds the four projections; the output defaults to the query's size.
+
+        Shared with `CrossAttention`, whose queries, keys and values may come
+        from vectors of different sizes.
+        """
         self._output_size = (
-            model_dim if self.output_dim is None else self.output_dim
+            query_input_dim if self.output_dim is None else self.output_dim
         )
         heads, key_dim, value_dim = (
             self.num_heads,
@@ -217,20 +225,20 @@ class SelfAttention(keras.layers.Layer):
 
         self.query_kernel, self.query_bias = add_projection(
             "query",
-            (model_dim, heads, key_dim),
-            (model_dim, heads * key_dim),
+            (query_input_dim, heads, key_dim),
+            (query_input_dim, heads * key_dim),
             (heads, key_dim),
         )
         self.key_kernel, self.key_bias = add_projection(
             "key",
-            (model_dim, heads, key_dim),
-            (model_dim, heads * key_dim),
+            (key_input_dim, heads, key_dim),
+            (key_input_dim, heads * key_dim),
             (heads, key_dim),
         )
         self.value_kernel, self.value_bias = add_projection(
             "value",
-            (model_dim, heads, value_dim),
-            (model_dim, heads * value_dim),
+            (value_input_dim, heads, value_dim),
+            (value_input_dim, heads * value_dim),
             (heads, value_dim),
         )
         self.output_kernel, self.output_bias = add_projection(
@@ -310,6 +318,39 @@ class SelfAttention(keras.layers.Layer):
                 cache_length=ops.shape(key)[2],
             )
 
+        outputs, probabilities = self._attend(
+            query,
+            key,
+            value,
+            attention_mask,
+            zero_masked_rows=padding_mask is not None and cache is None,
+            training=training,
+        )
+        results = (outputs,)
+        if return_attention_scores:
+            results += (probabilities,)
+        if cache is not None:
+            results += (cache,)
+        return results[0] if len(results) == 1 else results
+
+    def _attend(self, query, key, value, attention_mask, zero_masked_rows, training):
+        """The attention maths, shared with `CrossAttention`.
+
+        Args:
+            query: `(batch, heads, query_time, key_dim)` projected queries.
+            key: `(batch, heads, key_time, key_dim)` projected keys.
+            value: `(batch, heads, key_time, value_dim)` projected values.
+            attention_mask: boolean, broadcastable to
+                `(batch, heads, query_time, key_time)`, or None.
+            zero_masked_rows: whether masked probabilities are set to zero
+                after the softmax (a fully masked row, a padded query, would
+                otherwise be uniform).
+            training: whether dropout is active.
+
+        Returns:
+            `(outputs (batch, query_time, output_dim), probabilities
+            (batch, heads, query_time, key_time))`.
+        """
         # Scale the queries rather than the (time x time) logits: fewer
         # multiplications, same result.
         query = query * ops.cast(1.0 / math.sqrt(self.key_dim), query.dtype)
@@ -322,8 +363,7 @@ class SelfAttention(keras.layers.Layer):
         if attention_mask is not None:
             logits = ops.where(attention_mask, logits, _MASKED_LOGIT)
         probabilities = ops.softmax(logits, axis=-1)
-        if padding_mask is not None and cache is None:
-            # A fully masked row (a padded query) would otherwise be uniform.
+        if zero_masked_rows and attention_mask is not None:
             probabilities = ops.where(attention_mask, probabilities, 0.0)
         probabilities = ops.cast(probabilities, self.compute_dtype)
 
@@ -338,13 +378,7 @@ class SelfAttention(keras.layers.Layer):
         )  # (batch, query_time, output_dim)
         if self.output_bias is not None:
             outputs = outputs + ops.cast(self.output_bias, self.compute_dtype)
-
-        results = (outputs,)
-        if return_attention_scores:
-            results += (probabilities,)
-        if cache is not None:
-            results += (cache,)
-        return results[0] if len(results) == 1 else results
+        return outputs, probabilities
 
     def _attention_mask(self, padding_mask, use_causal_mask, query_length):
         """Boolean mask broadcastable to (batch, heads, time, time), or None."""

@@ -204,7 +204,18 @@ class TransformerBlock(keras.layers.Layer):
     ):
         if padding_mask is None and cache is None:
             padding_mask = mask
+        outputs, cache = self._self_attention_sublayer(
+            inputs, padding_mask, use_causal_mask, training, cache, cache_index
+        )
+        outputs = self._feed_forward_sublayer(outputs, training)
+        if cache is not None:
+            return outputs, cache
+        return outputs
 
+    def _self_attention_sublayer(
+        self, inputs, padding_mask, use_causal_mask, training, cache, cache_index
+    ):
+        """x + dropout(attention(layer_norm(x))); returns (outputs, cache or None)."""
         normalized = self.attention_norm(inputs)
         attended = self.attention(
             normalized,
@@ -216,18 +227,14 @@ class TransformerBlock(keras.layers.Layer):
         )
         if cache is not None:
             attended, cache = attended
-        outputs = inputs + self.attention_dropout(attended, training=training)
+        return inputs + self.attention_dropout(attended, training=training), cache
 
-        normalized = self.feed_forward_norm(outputs)
+    def _feed_forward_sublayer(self, inputs, training):
+        """x + dropout(feed_forward(layer_norm(x)))."""
+        normalized = self.feed_forward_norm(inputs)
         hidden = self._activation_function(self.feed_forward_hidden(normalized))
         transformed = self.feed_forward_output(hidden)
-        outputs = outputs + self.feed_forward_dropout(
-            transformed, training=training
-        )
-
-        if cache is not None:
-            return outputs, cache
-        return outputs
+        return inputs + self.feed_forward_dropout(transformed, training=training)
 
     def get_config(self):
         config = super().get_config()

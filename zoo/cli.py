@@ -41,7 +41,7 @@ LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostde
 # Modules that each add one subcommand through `add_command(subparsers)`.
 COMMAND_MODULES = (
     "zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export",
-    "zoo.features", "zoo.launch", "zoo.gallery",
+    "zoo.features", "zoo.launch", "zoo.gallery", "zoo.translate",
 )
 
 

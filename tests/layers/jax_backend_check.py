@@ -38,12 +38,15 @@ def wrapped(name, layer):
 
 
 def summed_output_gradients(model, inputs, call_arguments):
-    """jax.grad of sum(outputs) with respect to every trainable weight, through stateless_call."""
+    """jax.grad of sum(outputs) with respect to every trainable weight, through stateless_call.
+
+    `inputs` is a tuple: one array, or two for the layers that read two sequences.
+    """
     trainable = [variable.value for variable in model.trainable_variables]
     non_trainable = [variable.value for variable in model.non_trainable_variables]
 
     def loss(trainable_values):
-        outputs, _ = model.stateless_call(trainable_values, non_trainable, inputs, **call_arguments)
+        outputs, _ = model.stateless_call(trainable_values, non_trainable, *inputs, **call_arguments)
         return keras.ops.sum(outputs)
 
     return jax.grad(loss)(trainable)
@@ -85,17 +88,18 @@ def main(directory: pathlib.Path) -> None:
     results = {"keras_backend": keras.backend.backend(), "jax": jax.__version__}
     for name, case in cases.items():
         saved = np.load(directory / f"{name}.npz")
-        inputs = saved["inputs"]
+        inputs = tuple(saved[f"input_{index}"] for index in range(int(saved["inputs"])))
         layer = getattr(layers, name).from_config(case["config"])
         model = wrapped(name, layer)
-        model(inputs, **case["call"])  # Builds the weights.
+        model(*inputs, **case["call"])  # Builds the weights.
         model.set_weights([saved[f"weight_{index}"] for index in range(int(saved["weights"]))])
-        outputs = np.asarray(model(inputs, **case["call"]))
+        outputs = np.asarray(model(*inputs, **case["call"]))
         gradients = summed_output_gradients(model, inputs, case["call"])
         path = directory / f"{name}.keras"
-        keras.Sequential([keras.Input(inputs.shape[1:], dtype=str(inputs.dtype)), model]).save(path)
-        reloaded = np.asarray(keras.models.load_model(path)(inputs))
-        plain = np.asarray(model(inputs))  # As the file's Sequential calls it: no call arguments.
+        symbolic = [keras.Input(array.shape[1:], dtype=str(array.dtype)) for array in inputs]
+        keras.Model(symbolic, model(*symbolic)).save(path)
+        reloaded = np.asarray(keras.models.load_model(path)(list(inputs) if len(inputs) > 1 else inputs[0]))
+        plain = np.asarray(model(*inputs))  # As the file's model calls it: no call arguments.
         results[name] = {
             "max_difference": float(np.max(np.abs(outputs - saved["outputs"]))),
             "gradients_finite": bool(all(np.all(np.isfinite(np.asarray(g))) for g in gradients)),

@@ -34,6 +34,11 @@ EXAMPLES = {
     "PositionalEmbedding": ({"vocab_size": 10, "max_length": 8, "output_dim": 4}, RNG.integers(0, 10, size=(2, 5)).astype("int32"), {}),
     "SelfAttention": ({"num_heads": 2, "key_dim": 4}, RNG.normal(size=(2, 5, 8)).astype("float32"), {"use_causal_mask": True}),
     "TransformerBlock": ({"num_heads": 2, "ff_dim": 8}, RNG.normal(size=(2, 5, 8)).astype("float32"), {"use_causal_mask": True}),
+    # Layers of two sequences take a tuple of inputs: (query, value) and (target, encoder outputs).
+    "CrossAttention": ({"num_heads": 2, "key_dim": 4},
+                       (RNG.normal(size=(2, 5, 8)).astype("float32"), RNG.normal(size=(2, 3, 6)).astype("float32")), {}),
+    "DecoderBlock": ({"num_heads": 2, "ff_dim": 8},
+                     (RNG.normal(size=(2, 5, 8)).astype("float32"), RNG.normal(size=(2, 3, 6)).astype("float32")), {}),
 }
 TOLERANCE = 1e-5
 
@@ -48,9 +53,11 @@ def jax_results(tmp_path_factory):
         keras.utils.set_random_seed(1)
         layer = getattr(layers, name)(**arguments)
         model = keras.layers.RNN(layer, return_sequences=True) if name.endswith("Cell") else layer
-        outputs = np.asarray(model(inputs, **call))
+        inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+        outputs = np.asarray(model(*inputs, **call))
         weights = model.get_weights()
-        np.savez(directory / f"{name}.npz", inputs=inputs, outputs=outputs, weights=len(weights),
+        np.savez(directory / f"{name}.npz", inputs=len(inputs), outputs=outputs, weights=len(weights),
+                 **{f"input_{index}": array for index, array in enumerate(inputs)},
                  **{f"weight_{index}": weight for index, weight in enumerate(weights)})
         cases[name] = {"config": layer.get_config(), "call": call}
     (directory / "cases.json").write_text(json.dumps(cases))

@@ -1,0 +1,98 @@
+"""English -> Spanish with an LSTM encoder-decoder: the whole source squeezed into one state.
+
+Lecture 2's sequence-to-sequence model and its bottleneck. The encoder
+(an embedding with mask_zero=True, then layers.LSTMCell inside
+keras.layers.RNN) reads the English tokens and keeps only its FINAL state
+(h, c): padding is skipped, so that is the state after the last real token.
+That state is the decoder's only view of the source: the decoder (another
+LSTM, started from (h, c)) reads the Spanish written so far and predicts the
+next token, with no attention back to the source. Everything the decoder
+must say, a nine-digit number's every word, has to fit in `units` numbers,
+so long sources suffer; compare translate_transformer, whose cross-attention
+reads the source directly.
+
+Data, teacher forcing, the masked per-token loss and the metrics are those of
+translate_transformer (datasets/translation.py, recipes/_translation.py).
+Translation is greedy decoding (the step carries (h, c)) or beam search:
+
+    make train MODEL=translate_lstm
+    python -m zoo translate translate_lstm --pretrained --text 'Tuesday, December 1, 2026'
+
+Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
+3-4, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
+translate_lstm --seeds 0,1,2`, the train command above for each seed: 8 epochs,
+1808 steps, 86-161 s each) gives test whole-sentence exact match 0.528 ±
+0.177 (0.336, 0.685, 0.562), token accuracy 0.935 ± 0.030, corpus BLEU 73.0 ±
+11.4 and chrF 86.5 ± 5.6 over seeds 0, 1, 2
+(pretrained/translate_lstm/MODEL_CARD.md); 710,538 parameters, 3.6 times the
+transformer's. The bottleneck, by source length (`.venv/bin/python
+benchmarks/translate_buckets.py`, docs/translate/buckets.md, shipped seed 2):
+numbers of 9-11 English tokens 90.9% exact, 12-14 75.2%, 15-17 40.8%, 18-19
+28.4%, 20-22 20.1%; dates (9-10 tokens, reordered, digits copied) 38.7%. The
+transformer, trained as long, stays at 97-100% throughout.
+"""
+
+import dataclasses
+import typing
+
+import keras
+
+import layers
+from datasets import translation
+from recipes import _common, _translation
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_common.TrainConfig):
+    epochs: int = 8
+    batch_size: int = 64
+    learning_rate: float = 3e-3  # Peak of the cosine schedule.
+    lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
+    grad_clip_norm: float = 1.0  # Clip the global gradient norm (0: off).
+    dataset: typing.Literal["translation_en_es"] = "translation_en_es"
+    embedding_dim: int = 64  # Size of each token's learned vector (source and target).
+    units: int = 256  # Size of both LSTMs' states: the bottleneck the whole source passes through.
+
+    def __post_init__(self):
+        super().__post_init__()
+        for key in ("embedding_dim", "units"):
+            _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "embedding_dim", "units")
+
+
+TASK = "translation"
+HEADLINE = "exact_match"
+METRICS = _translation.METRICS  # exact_match (whole sentence) and token_accuracy, padding masked.
+loss = _translation.token_crossentropy  # Nats per target token, padding masked.
+report = _translation.report  # Greedy decoding of the test split: exact match, BLEU, chrF.
+
+
+def load_data(config):
+    return translation.load()
+
+
+def build_model(config, info):
+    """LSTM encoder -> its final (h, c) -> LSTM decoder started from it -> vocabulary."""
+    source_ids = keras.Input(shape=(None,), dtype="int32", name="source")  # (batch, source_time), 0 = padding
+    target_ids = keras.Input(shape=(None,), dtype="int32", name="target_in")  # (batch, target_time): <start> + Spanish
+
+    source_vectors = keras.layers.Embedding(
+        info.vocab_size, config.embedding_dim, mask_zero=True, name="source_embedding"
+    )(source_ids)  # (batch, source_time, embedding_dim); the mask makes the RNN skip padding
+    _, hidden, cell = keras.layers.RNN(
+        layers.LSTMCell(config.units, name="encoder_cell"), return_state=True, name="encoder"
+    )(source_vectors)  # (batch, units) each: the state after the last real source token
+
+    target_vectors = keras.layers.Embedding(
+        info.vocab_size, config.embedding_dim, name="target_embedding"
+    )(target_ids)  # (batch, target_time, embedding_dim)
+    decoded = keras.layers.RNN(
+        layers.LSTMCell(config.units, name="decoder_cell"), return_sequences=True, name="decoder"
+    )(target_vectors, initial_state=[hidden, cell])  # (batch, target_time, units): the source only through (h, c)
+    logits = layers.Dense(info.vocab_size, name="logits")(decoded)  # (batch, target_time, vocab): the next token
+    return keras.Model([source_ids, target_ids], logits, name="translate_lstm")
+
+
+def translate(model, info, config, text: str, beam_size: int = 1) -> str:
+    """Spanish for `text`: greedy (beam_size=1) or beam search, stepping (h, c) explicitly."""
+    return _translation.translate(model, info, config, text, beam_size)
