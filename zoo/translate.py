@@ -47,13 +47,14 @@ def translation_hook(recipe):
 
 
 def run_translate(args) -> int:
-    recipe = registry.get_recipe(args.name)
-    hook = translation_hook(recipe)
-    if not args.text.strip():  # Said before TensorFlow loads: no model is needed to know.
+    registry.locate(args.name)  # An unknown recipe, an empty text or a bad beam size: said before TensorFlow loads.
+    if not args.text.strip():
         raise errors.UserError("--text is empty; expected a text to translate; pass e.g. --text 'Tuesday, December 1, 2026'.")
     if args.beam_size < 1:
         raise errors.UserError(f"--beam-size {args.beam_size} is not valid; expected an int >= 1; pass e.g. --beam-size 4.")
-    from zoo import runs  # Imports TensorFlow: only once the request is known to be sound.
+    recipe = registry.get_recipe(args.name)  # Imports Keras and TensorFlow.
+    hook = translation_hook(recipe)
+    from zoo import runs
 
     loaded = runs.load(recipe, args.workdir, pretrained=args.pretrained)
     print(hook(loaded.model, loaded.info, loaded.config, args.text, args.beam_size))
