@@ -110,13 +110,14 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
         ["train", str(tmp_path / "missing.py")],
         ["evaluate", "digits_mlp", "--workdir", str(tmp_path / "no_run")],
         ["compare", "digits_mlp", "optimizer=sgd,nesterov"],
+        ["translate", "translate_transformer", "--pretrained", "--text", " "],
     ]
     completed = subprocess.run(
         [sys.executable, "-c", COLD_START.format(argvs=argvs)],
         capture_output=True, text=True, cwd=registry.recipes_dir().parent, timeout=120,
     )
     codes = [int(line.split()[1]) for line in completed.stdout.splitlines() if line.startswith("CODE")]
-    assert codes == [0, 0, 0, 2, 2, 2, 2, 2, 2], completed.stdout + completed.stderr
+    assert codes == [0, 0, 0, 2, 2, 2, 2, 2, 2, 2], completed.stdout + completed.stderr
     assert "LOADED []" in completed.stdout, completed.stdout
 
 
