@@ -71,7 +71,7 @@ generate: $(STAMP)
 	$(PY) -m zoo generate $(MODEL) --workdir $(WORKDIR) $(ARGS)
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 # The gallery (python -m zoo gallery -> site/index.html) copies abcjs from npm
 # (package.json), and tests/test_gallery.py opens it in Debian's headless

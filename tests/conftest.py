@@ -21,7 +21,31 @@ tf.config.set_logical_device_configuration(
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
-    """Each test starts from a clean Keras graph/name state and a fixed seed."""
-    keras.backend.clear_session()
+    """Each test starts from a clean Keras graph/name state and a fixed seed.
+
+    free_memory=False: the state is reset all the same, only the full
+    `gc.collect()` is skipped. With TensorFlow loaded that collection takes
+    0.25 s, and before each of ~670 tests it was a sixth of the suite's time.
+    """
+    keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
+
+
+# The files that take longest (seconds summed over their tests, measured with
+# `pytest -n 2 --dist loadfile --durations=0` in a fresh clone), run first: with
+# one worker per file, a long file started last leaves the other worker idle.
+# `make test` passes --no-loadscope-reorder so that xdist keeps this order.
+LONGEST_FIRST = (
+    "test_resume.py", "test_recipes.py", "test_multi_worker.py", "test_pretrained.py", "zoo/test_trainer.py",
+    "test_golden_losses.py", "test_cli_errors.py", "layers/test_jax_backend.py", "test_transformer_recipes.py",
+    "test_tune.py", "test_checkpoints.py", "test_template.py", "test_nothing_lost.py", "test_compare.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0].removeprefix("tests/")
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # A stable sort: each file keeps its own order.
