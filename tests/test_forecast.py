@@ -148,3 +148,10 @@ def test_peer_baselines_do_what_the_benchmark_says():
     # Seasonal naive never looks at or after the origin.
     forecast = peers.seasonal_naive(t, origins, 18, 12)
     assert np.all(forecast < origins[:, None])
+
+
+def test_the_configs_season_lengths_are_the_datasets():
+    from datasets import series
+    from recipes import forecast_lstm
+
+    assert forecast_lstm.Config.PERIODS == series.PERIODS

@@ -27,6 +27,7 @@ whole module, for training and inference.
 """
 
 import ast
+import builtins
 import dataclasses
 import functools
 import hashlib
@@ -164,26 +165,53 @@ def _config_alone(tree, path):
                 kept.append(node)
         elif isinstance(node, ast.ClassDef) and node.name == "Config":
             kept.append(node)
-    if not any(isinstance(node, ast.ClassDef) for node in kept):
-        return None
+    classes = [node for node in kept if isinstance(node, ast.ClassDef)]
+    if not classes or _free_names(classes[0]) - _imported_names(kept):
+        return None  # Its methods use a helper or constant of the module.
     module_name = f"_zoo_config_of_{path.stem}"
-    namespace = {"__name__": module_name, "__file__": str(path)}
     module = type(sys)(module_name)
-    module.__dict__.update(namespace)
-    sys.modules[module_name] = module  # dataclasses looks the module up while it builds the class.
+    module.__file__ = str(path)
+    # Registered for good: dataclasses and typing.get_type_hints look the module up.
+    sys.modules[module_name] = module
     try:
         code = compile(ast.fix_missing_locations(ast.Module(body=kept, type_ignores=[])), str(path), "exec")
         exec(code, module.__dict__)
-    except Exception:  # noqa: BLE001 (any failure means: import the whole module instead)
-        return None
-    finally:
-        sys.modules.pop(module_name, None)
-    config = module.__dict__.get("Config")
-    from recipes import _common
+        config = module.__dict__.get("Config")
+        from recipes import _common
 
-    if isinstance(config, type) and issubclass(config, _common.TrainConfig):
-        return config
-    return None
+        if not (isinstance(config, type) and issubclass(config, _common.TrainConfig)):
+            return None
+        config()  # The defaults must build, as `zoo list` builds them.
+    except Exception:  # noqa: BLE001 (any failure means: import the whole module instead)
+        sys.modules.pop(module_name, None)
+        return None
+    return config
+
+
+def _free_names(node) -> set:
+    """Names that `node`'s code reads but does not bind itself: the module's names it needs.
+
+    A name bound anywhere inside counts as bound everywhere inside (a simple,
+    conservative reading: a Config that still fails is imported whole).
+    """
+    bound, loaded = set(dir(builtins)), set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            (loaded if isinstance(child.ctx, ast.Load) else bound).add(child.id)
+        elif isinstance(child, ast.arg):
+            bound.add(child.arg)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(child.name)
+    return loaded - bound
+
+
+def _imported_names(nodes) -> set:
+    names = set()
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+    return names
 
 
 def _is_light(module_name) -> bool:

@@ -84,3 +84,21 @@ def test_a_config_that_needs_the_module_falls_back_to_importing_it(tmp_path):
     path.write_text(source)
     described = registry.describe(str(path))
     assert described.Config.__module__.startswith("zoo_recipe_file_odd_mlp") and described.Config().hidden_units == 64
+
+
+def test_a_config_whose_methods_use_a_module_helper_is_imported_whole(tmp_path, capsys):
+    """The class body alone would build, but __post_init__ needs `_limit`: describe must not take
+    the Keras-free path, or a valid override would end in a NameError."""
+    from zoo import cli
+
+    source = (registry.recipes_dir() / "perceptron_gates.py").read_text()
+    header = "@dataclasses.dataclass(frozen=True)\nclass Config(_common.TrainConfig):"
+    source = source.replace(header, "def _limit():\n    return 10**6\n\n\n" + header, 1)
+    source = source.replace("        super().__post_init__()\n", "        super().__post_init__()\n        _common.require(self, 'epochs', self.epochs <= _limit(), 'must be <= 10**6')\n", 1)
+    assert "_limit()" in source
+    path = tmp_path / "helper_gates.py"
+    path.write_text(source)
+    assert registry.describe(str(path)).Config.__module__.startswith("zoo_recipe_file_helper_gates")
+    cli.check_overrides(str(path), ["epochs=3"])  # No NameError.
+    assert cli.main(["train", str(path), "epochs=0"]) == 2
+    assert "epochs must be >= 1" in capsys.readouterr().err
