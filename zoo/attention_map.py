@@ -107,12 +107,12 @@ def run_attention(args) -> int:
         raise errors.UserError(f"--block {args.block} is not valid; blocks count from 1; pass e.g. --block 1.")
     if args.out is not None and args.out.suffix.lower() != ".png":
         raise errors.UserError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
-    workdir = args.workdir or pathlib.Path("runs") / args.name
+    workdir = args.workdir or pathlib.Path("runs") / recipe.name
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     model, info, config = loaded.model, loaded.info, loaded.config
     tokens, weights = hook(model, info, config, text, args.block)
     out = args.out or workdir / f"attention_block{args.block}.png"
-    title = f"{args.name}: block {args.block}, {len(tokens)} tokens, {np.shape(weights)[0]} heads"
+    title = f"{recipe.name}: block {args.block}, {len(tokens)} tokens, {np.shape(weights)[0]} heads"
     plot_attention(tokens, weights, out, title)
-    print(f"{args.name}: attention of block {args.block} ({np.shape(weights)[0]} heads, {len(tokens)} tokens) written to {out}")
+    print(f"{recipe.name}: attention of block {args.block} ({np.shape(weights)[0]} heads, {len(tokens)} tokens) written to {out}")
     return 0

@@ -21,6 +21,7 @@ without importing Keras). Commands beyond these live in their own modules
 
 import argparse
 import importlib
+import importlib.util
 import json
 import logging as std_logging
 import pathlib
@@ -37,7 +38,8 @@ from zoo import registry
 
 USAGE_ERROR = 2
 # absl's logging flags that setup_logging reads.
-LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr")
+_log_file = None  # The file a --log_dir call opened, closed by the next call.
+LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr", "log_dir")
 # Modules that each add one subcommand through `add_command(subparsers)`.
 COMMAND_MODULES = (
     "zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export",
@@ -173,6 +175,10 @@ def run_train(args) -> int:
 def run_evaluate(args) -> int:
     name, _ = registry.locate(args.name)
     if args.pretrained:
+        if registry.is_path(args.name):
+            raise errors.UserError(
+                f"--pretrained is for the zoo's own recipes, not the file {args.name}; train it and pass --workdir."
+            )
         from zoo import pretrained
 
         metrics = pretrained.evaluate_pretrained(name, split=args.split)
@@ -200,24 +206,34 @@ def setup_logging() -> None:
         flags.FLAGS.verbosity = 0
     if flags.FLAGS["showprefixforinfo"].using_default_value:
         flags.FLAGS.showprefixforinfo = False
+    global _log_file
     logging.use_absl_handler()
     handler = logging.get_absl_handler()
-    for old in [f for f in handler.filters if isinstance(f, _OursOnlyAtInfo)]:
+    if _log_file is not None and handler.python_handler.stream is _log_file:  # An earlier call's --log_dir.
+        handler.python_handler.stream = sys.stderr
+        _log_file.close()
+        _log_file = None
+    if flags.FLAGS.log_dir and not flags.FLAGS.logtostderr:
+        pathlib.Path(flags.FLAGS.log_dir).mkdir(parents=True, exist_ok=True)
+        handler.use_absl_log_file("zoo", flags.FLAGS.log_dir)  # zoo.INFO etc., as absl names them.
+        _log_file = handler.python_handler.stream
+    for old in [f for f in handler.filters if isinstance(f, _NoLibraryInfo)]:
         handler.removeFilter(old)
     if flags.FLAGS.verbosity < 1:
-        handler.addFilter(_OursOnlyAtInfo())
+        handler.addFilter(_NoLibraryInfo())
 
 
-class _OursOnlyAtInfo(std_logging.Filter):
-    """Lets INFO lines through only from the zoo's own code (TensorFlow logs INFO through absl too)."""
+class _NoLibraryInfo(std_logging.Filter):
+    """Drops INFO lines of TensorFlow's and Keras's own code (they log through absl too)."""
 
-    ROOT = pathlib.Path(__file__).resolve().parent.parent
+    LIBRARIES = tuple(
+        str(pathlib.Path(spec.origin).parent)
+        for spec in (importlib.util.find_spec(name) for name in ("tensorflow", "keras", "tf_keras"))
+        if spec is not None and spec.origin
+    )
 
     def filter(self, record) -> bool:
-        if record.levelno >= std_logging.WARNING:
-            return True
-        path = pathlib.Path(record.pathname).resolve()
-        return any(path.is_relative_to(self.ROOT / package) for package in ("zoo", "recipes", "layers", "datasets"))
+        return record.levelno >= std_logging.WARNING or not record.pathname.startswith(self.LIBRARIES)
 
 
 def main(argv=None) -> int:
@@ -236,7 +252,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         setup_logging()
         return args.run(args)
-    except UsageError as error:
+    except (UsageError, flags.Error) as error:  # flags.Error: a bad absl flag value or --flagfile.
         return _fail(str(error))
     except KeyboardInterrupt:
         return _fail("interrupted; rerun the same command to resume from the last checkpoint", code=130)

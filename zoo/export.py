@@ -39,15 +39,18 @@ def add_command(subparsers) -> None:
 
 
 def run_export(args) -> int:
+    from zoo import registry
+
+    name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     model, info, _, _ = _load(args.name, args.pretrained, args.workdir)
-    out = args.out or pathlib.Path("exports") / args.name
+    out = args.out or pathlib.Path("exports") / name
     if args.format == "savedmodel":
         path = export_savedmodel(model, out / "savedmodel", info)
-        print(f"{args.name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
+        print(f"{name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
     else:
         path, how = export_tflite(model, out / "model.tflite", info)
         note = "; it needs the Flex delegate at run time" if "SELECT_TF_OPS" in how else ""
-        print(f"{args.name}: TFLite model in {path} (converted with {how}{note})")
+        print(f"{name}: TFLite model in {path} (converted with {how}{note})")
     return 0
 
 

@@ -53,22 +53,22 @@ def run_features(args) -> int:
     for flag, value in (("--units", args.units), ("--top", args.top)):
         if not 1 <= value <= 64:
             raise errors.UserError(f"{flag} {value} is not valid; expected an int in [1, 64]; pass e.g. {flag} 8.")
-    workdir = args.workdir or pathlib.Path("runs") / args.name
+    workdir = args.workdir or pathlib.Path("runs") / recipe.name
     from zoo import runs
 
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     convolutions = conv_layers(loaded.model)
     if not convolutions:
-        raise errors.UserError(f"recipe {args.name!r} has no layers.Conv2D to show; try digits_cnn.")
+        raise errors.UserError(f"recipe {recipe.name!r} has no layers.Conv2D to show; try digits_cnn.")
     features = predict.parse_features(loaded.info, predict.read_input(args.input))[:1]  # (1, ...) one example
-    out = args.out or (pathlib.Path("runs") / f"{args.name}_pretrained" if args.pretrained else workdir) / "features"
+    out = args.out or (pathlib.Path("runs") / f"{recipe.name}_pretrained" if args.pretrained else workdir) / "features"
     names = [f"features_{layer.name}.png" for layer in convolutions] + [f"top_images_{convolutions[-1].name}.png"]
     with rundir.owned(out, "out folder"):
         rundir.claim_outputs(out, [RECORD, *names], RECORD, "features")
         written = draw(loaded, convolutions, features, out, args.units, args.top)
-        rundir.write_atomically(out / RECORD, json.dumps({"recipe": args.name, "files": written}, indent=2) + "\n")
+        rundir.write_atomically(out / RECORD, json.dumps({"recipe": recipe.name, "files": written}, indent=2) + "\n")
     for name in written:
-        print(f"{args.name}: wrote {out / name}")
+        print(f"{recipe.name}: wrote {out / name}")
     return 0
 
 

@@ -101,9 +101,9 @@ def sample(hook, model, info, config, prompt, length, temperature, seed, num_sam
 def run_generate(args) -> int:
     from zoo import music
 
+    check_request(args.length, args.temperature, args.num_tunes)  # Before TensorFlow loads.
     recipe = registry.get_recipe(args.name)
     hook = generation_hook(recipe)
-    check_request(args.length, args.temperature, args.num_tunes)
     workdir = args.workdir or pathlib.Path("runs") / recipe.name
     from zoo import runs
 
@@ -134,14 +134,15 @@ def output_names(count: int) -> list:
 def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int:
     from zoo import music
 
+    name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     rundir.claim_outputs(out, output_names(len(tunes)), RECORD, "generate")
     (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
     for text in texts:
         print(text)
         print()
     rate = tokens / max(seconds, 1e-9)
-    print(f"{args.name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
-    result = {"recipe": args.name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
+    print(f"{name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
+    result = {"recipe": name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
               "length": args.length, "temperature": args.temperature, "seed": args.seed, "prompt": prompt}
     written = ["generated.txt"]
     if abc:
@@ -149,12 +150,12 @@ def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int
         written += ["tunes.json", *(pathlib.Path(record[kind]).name for record in summary["files"] for kind in ("abc", "mid", "wav") if record.get(kind))]
         result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
         print(
-            f"{args.name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
+            f"{name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
             f"(valid-song rate {summary['valid_song_rate']:.0%}), {summary['rendered']} written as "
             f".mid and .wav; files in {out}"
         )
     else:
-        print(f"{args.name}: text written to {out / 'generated.txt'}")
+        print(f"{name}: text written to {out / 'generated.txt'}")
     result["files"] = written  # What this call wrote: the next call may replace these, and only these.
     rundir.write_atomically(out / RECORD, json.dumps(result, indent=2) + "\n")
     return 0

@@ -264,5 +264,17 @@ def load(recipe, workdir=None, pretrained: bool = False):
     if pretrained:
         from zoo import pretrained as pretrained_lib
 
+        refuse_pretrained_for_a_file(recipe)
         return pretrained_lib.load(recipe.name)
     return load_run(recipe, workdir or pathlib.Path("runs") / recipe.name)
+
+
+def refuse_pretrained_for_a_file(recipe) -> None:
+    """--pretrained means the zoo's shipped weights for the zoo's own recipe, never a recipe file's."""
+    from zoo import registry
+
+    if recipe.path is not None and recipe.path.parent != registry.recipes_dir():
+        raise errors.UserError(
+            f"--pretrained loads the zoo's shipped {recipe.name} weights into the zoo's own recipe, not into "
+            f"{recipe.path}; train your file first and pass --workdir instead."
+        )

@@ -32,6 +32,7 @@ import time
 
 import keras
 import tensorflow as tf
+from absl import flags
 from absl import logging
 
 from zoo import batches as batches_lib
@@ -84,7 +85,7 @@ class Trainer:
         config: the recipe's validated Config.
         workdir: the run directory (created if needed).
         strategy: a `tf.distribute.Strategy`; `runs.default_strategy()` if None.
-        verbose: print a progress bar and a line per epoch.
+        verbose: a progress bar on a terminal, and a line per epoch (see `_say`).
     """
 
     def __init__(self, recipe, config, workdir, strategy=None, verbose=True):
@@ -391,9 +392,14 @@ class Trainer:
         )
 
     def _say(self, message: str) -> None:
-        """A progress line, through absl.logging (INFO: shown by the CLI; `--verbosity=-1` hides it)."""
-        if self.verbose:
+        """A progress line: an absl INFO line under the CLI (or any program whose absl flags are
+        parsed: `--verbosity=-1` hides it), a plain print in a notebook or a script."""
+        if not self.verbose:
+            return
+        if flags.FLAGS.is_parsed():
             logging.info(message)
+        else:
+            print(message, flush=True)
 
 
 def save_weights(model: keras.Model, path: pathlib.Path) -> None:

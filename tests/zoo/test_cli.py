@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from absl import flags
 from absl.testing import flagsaver
 
 from zoo import cli
@@ -144,3 +145,43 @@ def test_a_recipe_file_outside_recipes_trains_evaluates_and_is_recorded(tmp_path
     assert "holds a run of recipe 'my_gates'" in capsys.readouterr().err
     # Without a workdir, the run goes to runs/my_gates in the current folder.
     assert cli.default_workdir(registry.locate(str(mine))[0]) == cli.default_workdir("my_gates")
+
+
+@flagsaver.flagsaver
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--verbosity=loud", "list"], "flag --verbosity=loud"),
+        (["--flagfile", "/nonexistent/flags.txt", "list"], "/nonexistent/flags.txt"),
+    ],
+)
+def test_a_bad_absl_flag_is_one_line_and_exit_2(argv, fragment, capsys):
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and fragment in error and error.count("\n") == 1, error
+
+
+@flagsaver.flagsaver
+def test_log_dir_writes_the_progress_to_absl_log_files(tmp_path):
+    logs = tmp_path / "logs"
+    argv = ["--log_dir", str(logs), "train", "perceptron_gates", "epochs=2", "repeats=2", "--workdir", str(tmp_path / "run")]
+    try:
+        assert cli.main(argv) == 0
+    finally:
+        flags.FLAGS["log_dir"].unparse()
+        cli.setup_logging()  # Closes the log file; the next tests log to stderr again.
+    written = "".join(path.read_text() for path in logs.iterdir() if path.is_file() and not path.is_symlink())
+    assert "epoch 2/2 step 2" in written
+
+
+def test_a_recipe_file_compares_and_refuses_pretrained(tmp_path, capsys):
+    import shutil
+
+    from zoo import registry
+
+    mine = tmp_path / "my_gates.py"
+    shutil.copy(registry.recipes_dir() / "perceptron_gates.py", mine)
+    assert cli.main(["compare", str(mine), "hidden_units=2,4", "epochs=1", "repeats=1", "--workdir", str(tmp_path / "cmp")]) == 0
+    assert "hidden_units" in capsys.readouterr().out and (tmp_path / "cmp" / "comparison.json").exists()
+    assert cli.main(["evaluate", str(mine), "--pretrained"]) == 2
+    assert "--pretrained is for the zoo's own recipes" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import logging
 import numpy as np
 import pytest
 import tensorflow as tf
+from absl import flags
 
 import zoo
 from zoo import batches, runs, steps, trainer
@@ -267,7 +268,30 @@ def test_skipped_steps_leave_the_mean_gradient_norms_of_the_applied_steps(tmp_pa
         assert record["grad_norm"] == pytest.approx(sum(applied) / 2, rel=1e-6)
 
 
-def test_a_log_file_gets_plain_lines_not_progress_bar_redraws(tmp_path, capsys, caplog, monkeypatch):
+@pytest.fixture
+def absl_flags_parsed(request):
+    """absl's flags parsed (as under the CLI) or not (a notebook); restored after the test."""
+    was_parsed = flags.FLAGS.is_parsed()
+    if request.param:
+        flags.FLAGS.mark_as_parsed()
+    else:
+        flags.FLAGS.unparse_flags()
+    yield request.param
+    flags.FLAGS.unparse_flags()
+    if was_parsed:
+        flags.FLAGS.mark_as_parsed()
+
+
+@pytest.mark.parametrize("absl_flags_parsed", [False], indirect=True)
+def test_outside_an_absl_program_the_lines_are_printed(tmp_path, capsys, absl_flags_parsed):
+    recipe = zoo.get_recipe("perceptron_gates")
+    zoo.train(recipe, zoo.make_config(recipe, [*GATES, "epochs=2"]), tmp_path, verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith("epoch ")] == ["epoch 1/2 step 3", "epoch 2/2 step 6"]
+
+
+@pytest.mark.parametrize("absl_flags_parsed", [True], indirect=True)
+def test_a_log_file_gets_plain_lines_not_progress_bar_redraws(tmp_path, capsys, caplog, monkeypatch, absl_flags_parsed):
     """stdout is not a terminal under pytest, as in CI, nohup or tee: no progress bar, and through
     absl.logging one line per epoch, and a progress line within a long epoch, with no escape codes
     or carriage returns."""
