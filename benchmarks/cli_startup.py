@@ -30,6 +30,8 @@ COMMANDS = [
     ["compare", "digits_mlp", "optimizer=sgd,nesterov"],
     ["evaluate", "digits_mlp", "--workdir", "/nonexistent/run"],
     ["translate", "translate_transformer", "--pretrained", "--text", " "],
+    ["generate", "digits_mlp"],
+    ["generate", "music_lstm", "--length", "0"],
 ]
 PROBE = "import runpy, sys; sys.argv = ['zoo'] + sys.argv[1:]\ntry:\n    runpy.run_module('zoo', run_name='__main__')\nfinally:\n    print('TF' if 'tensorflow' in sys.modules else 'noTF', file=open(%r, 'w'))\n"
 

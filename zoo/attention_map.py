@@ -43,7 +43,7 @@ def attention_hook(recipe):
     """The recipe's `attention_maps` hook; ValueError naming the recipes that have one if not."""
     hook = recipe.hook("attention_maps")
     if hook is None:
-        able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("attention_maps")]
+        able = registry.recipes_with("attention_maps")
         raise errors.UserError(
             f"recipe {recipe.name!r} has no attention to draw (no `attention_maps` hook); "
             f"recipes that have: {', '.join(able) or 'none'}."
@@ -96,6 +96,7 @@ def plot_attention(tokens, weights, path, title: str) -> None:
 
 
 def run_attention(args) -> int:
+    attention_hook(registry.describe(args.name))  # No such hook: said before TensorFlow loads.
     from zoo import runs
 
     recipe = registry.get_recipe(args.name)

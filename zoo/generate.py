@@ -72,7 +72,7 @@ def generation_hook(recipe):
     """The recipe's `generate` hook; ValueError naming the recipes that have one if it has none."""
     hook = recipe.hook("generate")
     if hook is None:
-        able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("generate")]
+        able = registry.recipes_with("generate")
         raise errors.UserError(
             f"recipe {recipe.name!r} cannot generate (it has no `generate` hook); "
             f"recipes that can: {', '.join(able) or 'none'}."
@@ -101,7 +101,8 @@ def sample(hook, model, info, config, prompt, length, temperature, seed, num_sam
 def run_generate(args) -> int:
     from zoo import music
 
-    check_request(args.length, args.temperature, args.num_tunes)  # Before TensorFlow loads.
+    check_request(args.length, args.temperature, args.num_tunes)  # These two checks: before TensorFlow loads.
+    generation_hook(registry.describe(args.name))
     recipe = registry.get_recipe(args.name)
     hook = generation_hook(recipe)
     workdir = args.workdir or pathlib.Path("runs") / recipe.name

@@ -106,10 +106,20 @@ class Description:
     task: str
     headline: str
     Config: type  # noqa: N815 (mirrors the module attribute)
+    hooks: frozenset = frozenset()  # The module's top-level function names.
 
     @property
     def dataset(self) -> str:
         return self.Config().dataset
+
+    def hook(self, name: str):
+        """Like Recipe.hook, but only whether it exists: the name if the module defines it, else None."""
+        return name if name in self.hooks else None
+
+
+def recipes_with(hook: str) -> list:
+    """The zoo's recipes that define the function `hook` (`generate`, `translate`, ...), read without importing them."""
+    return [name for name in list_recipes() if describe(name).hook(hook)]
 
 
 def describe(name: str) -> Description:
@@ -131,10 +141,12 @@ def _describe(name, path, mtime):
         # Not the simple shape (a Config that needs the module's other imports,
         # or TASK/HEADLINE computed): import the module, which is always right.
         recipe = get_recipe(name if path.parent == recipes_dir() else str(path))
-        return Description(name, path, recipe.summary, recipe.task, recipe.headline, recipe.Config)
+        hooks = frozenset(key for key, value in vars(recipe.module).items() if callable(value) and not isinstance(value, type))
+        return Description(name, path, recipe.summary, recipe.task, recipe.headline, recipe.Config, hooks)
     doc = (ast.get_docstring(tree) or "").strip()
     summary = doc.splitlines()[0] if doc else ""
-    return Description(name, path, summary, constants["TASK"], constants["HEADLINE"], config)
+    hooks = frozenset(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return Description(name, path, summary, constants["TASK"], constants["HEADLINE"], config, hooks)
 
 
 def _constants(tree) -> dict:

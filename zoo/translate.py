@@ -38,7 +38,7 @@ def translation_hook(recipe):
     """The recipe's `translate` hook; UserError naming the recipes that have one if it has none."""
     hook = recipe.hook("translate")
     if hook is None:
-        able = [name for name in registry.list_recipes() if registry.get_recipe(name).hook("translate")]
+        able = registry.recipes_with("translate")
         raise errors.UserError(
             f"recipe {recipe.name!r} cannot translate (it has no `translate` hook); "
             f"recipes that can: {', '.join(able) or 'none'}."
@@ -47,7 +47,7 @@ def translation_hook(recipe):
 
 
 def run_translate(args) -> int:
-    registry.locate(args.name)  # An unknown recipe, an empty text or a bad beam size: said before TensorFlow loads.
+    translation_hook(registry.describe(args.name))  # These mistakes are said before TensorFlow loads.
     if not args.text.strip():
         raise errors.UserError("--text is empty; expected a text to translate; pass e.g. --text 'Tuesday, December 1, 2026'.")
     if args.beam_size < 1:

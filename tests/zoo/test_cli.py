@@ -112,13 +112,21 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
         ["evaluate", "digits_mlp", "--workdir", str(tmp_path / "no_run")],
         ["compare", "digits_mlp", "optimizer=sgd,nesterov"],
         ["translate", "translate_transformer", "--pretrained", "--text", " "],
+        ["translate", "digits_mlp", "--text", "one"],  # A recipe without the hook the command needs.
+        ["generate", "digits_mlp"],
+        ["generate", "music_lstm", "--length", "0"],
+        ["attention", "digits_mlp", "--text", "x"],
+        ["--verbosity=loud", "list"],
     ]
     completed = subprocess.run(
         [sys.executable, "-c", COLD_START.format(argvs=argvs)],
         capture_output=True, text=True, cwd=registry.recipes_dir().parent, timeout=120,
     )
     codes = [int(line.split()[1]) for line in completed.stdout.splitlines() if line.startswith("CODE")]
-    assert codes == [0, 0, 0, 2, 2, 2, 2, 2, 2, 2], completed.stdout + completed.stderr
+    assert codes == [0, 0, 0] + [2] * (len(argvs) - 3), completed.stdout + completed.stderr
+    # Each mistake is one line on stderr, and nothing else is there (no traceback, no warning).
+    assert completed.stderr.splitlines() == [line for line in completed.stderr.splitlines() if line.startswith("error: ")]
+    assert len(completed.stderr.splitlines()) == len(argvs) - 3, completed.stderr
     assert "LOADED []" in completed.stdout, completed.stdout
 
 
