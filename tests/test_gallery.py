@@ -87,3 +87,19 @@ def test_the_page_renders_in_headless_chromium(site):
     assert len(found["audio"]) == 2, found["audio"]
     for audio in found["audio"]:
         assert audio["duration"] is not None and 0 < audio["duration"] < float("inf"), audio
+
+
+def test_a_rerun_replaces_its_own_files_and_a_record_cannot_reach_outside(tmp_path):
+    if not ABCJS.exists():
+        pytest.skip(f"abcjs is missing ({ABCJS}); install it with: npm install")
+    site, victim = tmp_path / "site", tmp_path / "victim.txt"
+    argv = ["gallery", "--out", str(site), "--only", "digits_mlp"]
+    assert cli.main(argv) == 0
+    (site / "index.html").write_text("stale")
+    assert cli.main(argv) == 0  # Its own file: replaced.
+    assert "digits_mlp" in (site / "index.html").read_text()
+    victim.write_text("keep me")
+    record = json.loads((site / gallery.RECORD).read_text())
+    (site / gallery.RECORD).write_text(json.dumps({**record, "files": [*record["files"], "../victim.txt"]}))
+    assert cli.main(argv) == 2
+    assert victim.read_text() == "keep me" and (site / "index.html").exists()

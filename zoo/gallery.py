@@ -22,6 +22,7 @@ refuses to touch any other file in OUT.
 """
 
 import html
+import importlib.util
 import json
 import pathlib
 import shutil
@@ -75,6 +76,8 @@ def run_gallery(args) -> int:
     if unknown or not names:
         raise errors.UserError(f"--only {args.only!r}: {', '.join(unknown) or 'no name'} not shipped; choose from {', '.join(sorted(shipped))}.")
     abcjs = find_abcjs(args.abcjs)
+    if args.screenshot:
+        check_screenshot(args.screenshot)  # Before minutes of drawing, not after.
     started = time.perf_counter()
     with rundir.owned(args.out, "out folder"):
         page = build(args.out, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
@@ -91,13 +94,23 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: int = 1100, height: int = 1020) -> None:
-    """A PNG of `section` (and what follows it) as headless Chromium draws the page."""
+def check_screenshot(png: pathlib.Path) -> str:
+    """Chromium's path, once chromium and playwright are there and `png` is free; else one line."""
+    if png.suffix.lower() != ".png":
+        raise errors.UserError(f"--screenshot {png} is not a .png path; pass e.g. --screenshot docs/gallery.png.")
+    if png.exists():
+        raise errors.UserError(f"--screenshot {png} exists; the gallery never replaces a file; pass a new path.")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise errors.MissingFileError("--screenshot needs chromium; install it with: apt-get install -y chromium")
-    if png.exists():
-        raise errors.UserError(f"--screenshot {png} exists; the gallery never replaces a file; pass a new path.")
+    if importlib.util.find_spec("playwright") is None:
+        raise errors.MissingFileError("--screenshot needs playwright; install the requirements: pip install -r requirements.txt")
+    return chromium
+
+
+def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: int = 1100, height: int = 1020) -> None:
+    """A PNG of `section` (and what follows it) as headless Chromium draws the page."""
+    chromium = check_screenshot(png)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -132,10 +145,14 @@ def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int
         (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
         written = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.is_file())
         rundir.claim_outputs(out, written, RECORD, "gallery")
+        # The record lists the files before they move in, so a build killed halfway leaves
+        # only files a rerun knows as its own (some listed ones may be missing).
+        record = {"files": written, "recipes": list(names)}
+        rundir.write_atomically(out / RECORD, json.dumps({**record, "complete": False}, indent=2) + "\n")
         for name in written:
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.move(scratch / name, out / name)
-    rundir.write_atomically(out / RECORD, json.dumps({"files": written, "recipes": list(names)}, indent=2) + "\n")
+    rundir.write_atomically(out / RECORD, json.dumps(record, indent=2) + "\n")
     return {"files": written, "tunes": tune_count}
 
 
