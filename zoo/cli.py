@@ -187,7 +187,8 @@ def run_evaluate(args) -> int:
     workdir = args.workdir or default_workdir(name)
     from zoo import rundir
 
-    rundir.finished_run(workdir, name, args.weights)  # A wrong --workdir is refused before TensorFlow loads.
+    path = registry.locate(args.name)[1]
+    rundir.finished_run(workdir, name, args.weights, {"path": str(path)})  # A wrong --workdir: before TensorFlow loads.
     from zoo import runs
 
     metrics = runs.evaluate(registry.get_recipe(args.name), workdir, split=args.split, weights=args.weights)

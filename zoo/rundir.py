@@ -306,7 +306,24 @@ def git_commit() -> str:
         return ""
 
 
-def finished_run(workdir, recipe_name: str, weights: str = "best"):
+def check_recipe_file(run_path, saved: dict, current: dict) -> None:
+    """Refuses a run made by another recipe file of the same name (one that still exists elsewhere).
+
+    `saved` is the run's config.json, `current` the recipe's {"path", "sha256"}.
+    A file moved since (its old path gone) is accepted; an edited one is left to
+    the caller, which warns.
+    """
+    recorded = (saved.get("recipe_file") or {}).get("path")
+    if not (recorded and current and current.get("path")):
+        return
+    if pathlib.Path(recorded) != pathlib.Path(current["path"]) and pathlib.Path(recorded).exists():
+        raise errors.UserError(
+            f"Workdir {str(run_path)!r} holds a run of {recorded}, not of {current['path']} (two recipe files "
+            "with the same name); pass another --workdir."
+        )
+
+
+def finished_run(workdir, recipe_name: str, weights: str = "best", recipe_file=None):
     """(the run's config.json as a dict, its weights file) for a finished run of `recipe_name`.
 
     Reads only JSON and file names (no TensorFlow), so `evaluate` refuses a
@@ -332,6 +349,7 @@ def finished_run(workdir, recipe_name: str, weights: str = "best"):
             f"Workdir {str(run.path)!r} holds a run of recipe {saved.get('recipe')!r}, not "
             f"{recipe_name!r}; pass the right --workdir."
         )
+    check_recipe_file(run.path, saved, recipe_file)
     path = paths[weights]
     if not path.exists() and weights == "best" and run.final_weights.exists():
         raise errors.MissingFileError(

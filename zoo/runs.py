@@ -237,7 +237,7 @@ def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun
         FileNotFoundError: the run has no config.json or no such weights file.
         ValueError: the run belongs to another recipe, or `weights` is unknown.
     """
-    saved, path = rundir.finished_run(workdir, recipe.name, weights)
+    saved, path = rundir.finished_run(workdir, recipe.name, weights, recipe.source)
     config = config_lib.from_dict(recipe.Config, saved["config"])
     model, splits = load_model(recipe, config, path, strategy)
     return LoadedRun(recipe=recipe, config=config, model=model, splits=splits, weights=path)

@@ -119,8 +119,9 @@ class Trainer:
                 f"({'; '.join(changed)}); rerun with the same config to resume, or pass "
                 "another --workdir."
             )
-        recorded = (saved.get("recipe_file") or {}).get("sha256")
         source = self.recipe.source
+        rundir.check_recipe_file(self.run.path, saved, source)
+        recorded = (saved.get("recipe_file") or {}).get("sha256")
         if recorded and source and recorded != source["sha256"]:
             # An edit may be a comment or a bug fix: resume, but say so.
             checkpoints_lib.warn(

@@ -193,3 +193,22 @@ def test_a_recipe_file_compares_and_refuses_pretrained(tmp_path, capsys):
     assert "hidden_units" in capsys.readouterr().out and (tmp_path / "cmp" / "comparison.json").exists()
     assert cli.main(["evaluate", str(mine), "--pretrained"]) == 2
     assert "--pretrained is for the zoo's own recipes" in capsys.readouterr().err
+
+
+def test_a_run_of_one_recipe_file_is_not_resumed_or_read_by_another_of_the_same_name(tmp_path, capsys):
+    import shutil
+
+    from zoo import registry
+
+    first, second = tmp_path / "a" / "gates_copy.py", tmp_path / "b" / "gates_copy.py"
+    for path in (first, second):
+        path.parent.mkdir()
+        shutil.copy(registry.recipes_dir() / "perceptron_gates.py", path)
+    workdir = tmp_path / "run"
+    args = ["epochs=1", "repeats=1", "--quiet", "--workdir", str(workdir)]
+    assert cli.main(["train", str(first), *args]) == 0
+    capsys.readouterr()
+    assert cli.main(["train", str(second), *args]) == 2
+    assert f"holds a run of {first.resolve()}" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(second), "--workdir", str(workdir)]) == 2
+    assert f"holds a run of {first.resolve()}" in capsys.readouterr().err
