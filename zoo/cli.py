@@ -145,16 +145,21 @@ def pretrained_summary(name: str) -> str:
     return f"yes ({metric})" if metric else "yes"
 
 
-def check_overrides(name: str, overrides) -> None:
+def check_overrides(name: str, overrides):
     """Refuses an unknown recipe or a bad `key=value` before TensorFlow loads (one line, exit 2)."""
-    config_lib.make_config(registry.describe(name).Config, overrides)
+    return config_lib.make_config(registry.describe(name).Config, overrides)
 
 
 def run_train(args) -> int:
-    check_overrides(args.name, args.overrides)
+    from zoo import rundir
+
+    config = check_overrides(args.name, args.overrides)
+    name, path = registry.locate(args.name)
+    workdir = args.workdir or default_workdir(name)
+    # A wrong --workdir too is refused before TensorFlow loads (the trainer checks again).
+    rundir.check_resumable(workdir, name, config_lib.to_dict(config), {"path": str(path)})
     recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
     config = config_lib.make_config(recipe.Config, args.overrides)
-    workdir = args.workdir or default_workdir(recipe.name)
     from zoo import runs, trainer
 
     result = trainer.train(recipe, config, workdir, verbose=not args.quiet)

@@ -12,6 +12,9 @@ import typing
 
 from zoo import errors
 
+# Keys that change how fast a run goes, not what it computes: a resume may change them.
+SPEED_KEYS = ("steps_per_call",)
+
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 

@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import tempfile
 
+from zoo import config as config_lib
 from zoo import errors
 
 MIN_FREE_BYTES = 64 * 1024 * 1024
@@ -321,6 +322,49 @@ def check_recipe_file(run_path, saved: dict, current: dict) -> None:
             f"Workdir {str(run_path)!r} holds a run of {recorded}, not of {current['path']} (two recipe files "
             "with the same name); pass another --workdir."
         )
+
+
+def check_resumable(run, recipe_name: str, config: dict, recipe_file=None):
+    """The run's config.json if training `recipe_name` with `config` may resume it, None for a new run.
+
+    Reads (no TensorFlow, nothing left behind: an existing checkpoints/ is only
+    test-written), so `train` can refuse a wrong --workdir at once; the trainer
+    asks again once it holds the directory.
+
+    Raises:
+        errors.UserError: the workdir is a file, holds files but no run, or holds a
+            run of another recipe (or recipe file) or with another config (the
+            config's SPEED_KEYS may differ: they change the speed, not the results).
+    """
+    run = run if isinstance(run, RunDir) else RunDir(run)
+    if run.path.exists() and not run.path.is_dir():
+        raise errors.UserError(f"Workdir {str(run.path)!r} is a file, not a folder; pass another --workdir.")
+    if run.checkpoints.exists():  # As RunDir.prepare checks it, and in the same order.
+        _check_writable(run.checkpoints, f"{run.checkpoints} cannot be written", "fix it (nothing was trained or changed) and rerun.")
+    saved = run.read_config() if run.path.is_dir() else None
+    if saved is None:
+        foreign = sorted(path.name for path in run.path.iterdir() if not _is_own_scratch(path.name)) if run.path.is_dir() else []
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise errors.UserError(
+                f"Workdir {str(run.path)!r} is not empty ({shown}) and holds no run of the zoo "
+                "(no config.json); nothing in it was touched. Pass an empty or new --workdir."
+            )
+        return None
+    if saved.get("recipe") != recipe_name:
+        raise errors.UserError(
+            f"Workdir {str(run.path)!r} holds a run of recipe "
+            f"{saved.get('recipe')!r}, not {recipe_name!r}; pass another --workdir."
+        )
+    changed = [line for line in config_lib.differences(saved.get("config", {}), config) if line.split(":")[0] not in config_lib.SPEED_KEYS]
+    if changed:
+        raise errors.UserError(
+            f"Workdir {str(run.path)!r} holds a run with a different config "
+            f"({'; '.join(changed)}); rerun with the same config to resume, or pass "
+            "another --workdir."
+        )
+    check_recipe_file(run.path, saved, recipe_file)
+    return saved
 
 
 def finished_run(workdir, recipe_name: str, weights: str = "best", recipe_file=None):

@@ -50,9 +50,6 @@ from zoo import steps
 SUMMARY_EVERY = 50
 # Without a terminal, a progress line at most this often within an epoch.
 PROGRESS_SECONDS = 30.0
-# Config keys that change how fast a run goes, not what it computes: a resume
-# may change them.
-SPEED_KEYS = ("steps_per_call",)
 
 
 @dataclasses.dataclass
@@ -103,24 +100,12 @@ class Trainer:
 
     def _check_workdir(self) -> None:
         self.run.prepare()
-        self._saved = saved = self.run.read_config()  # The run found there, or None.
+        source = self.recipe.source
+        self._saved = saved = rundir.check_resumable(
+            self.run, self.recipe.name, config_lib.to_dict(self.config), source
+        )  # The run found there, or None.
         if saved is None:
             return
-        if saved.get("recipe") != self.recipe.name:
-            raise errors.UserError(
-                f"Workdir {str(self.run.path)!r} holds a run of recipe "
-                f"{saved.get('recipe')!r}, not {self.recipe.name!r}; pass another --workdir."
-            )
-        old, new = saved.get("config", {}), config_lib.to_dict(self.config)
-        changed = [line for line in config_lib.differences(old, new) if line.split(":")[0] not in SPEED_KEYS]
-        if changed:
-            raise errors.UserError(
-                f"Workdir {str(self.run.path)!r} holds a run with a different config "
-                f"({'; '.join(changed)}); rerun with the same config to resume, or pass "
-                "another --workdir."
-            )
-        source = self.recipe.source
-        rundir.check_recipe_file(self.run.path, saved, source)
         recorded = (saved.get("recipe_file") or {}).get("sha256")
         if recorded and source and recorded != source["sha256"]:
             # An edit may be a comment or a bug fix: resume, but say so.

@@ -117,6 +117,8 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
         ["generate", "music_lstm", "--length", "0"],
         ["attention", "digits_mlp", "--text", "x"],
         ["--verbosity=loud", "list"],
+        ["train", "digits_mlp", "--workdir", str(registry.recipes_dir() / "digits_mlp.py")],  # A file, not a folder.
+        ["train", "digits_mlp", "--workdir", str(registry.recipes_dir())],  # Not empty, and no run.
     ]
     completed = subprocess.run(
         [sys.executable, "-c", COLD_START.format(argvs=argvs)],
