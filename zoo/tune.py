@@ -557,10 +557,13 @@ def add_command(subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    recipe = registry.get_recipe(args.name)
     fixed = config_lib.split_overrides(args.overrides)
+    if args.trials < 1:  # These mistakes are said before TensorFlow loads and before the workdir is made.
+        raise errors.UserError(f"trials={args.trials}: a search needs at least 1 trial.")
     if args.initial_points is not None and args.initial_points < 1:
         raise errors.UserError(f"--initial-points {args.initial_points}: use 1 or more.")
+    config_lib.make_config(registry.describe(args.name).Config, fixed)
+    recipe = registry.get_recipe(args.name)
     result = tune(
         recipe,
         search=args.search,

@@ -119,6 +119,7 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
         ["--verbosity=loud", "list"],
         ["train", "digits_mlp", "--workdir", str(registry.recipes_dir() / "digits_mlp.py")],  # A file, not a folder.
         ["train", "digits_mlp", "--workdir", str(registry.recipes_dir())],  # Not empty, and no run.
+        ["tune", "digits_mlp", "--trials", "0", "--workdir", str(tmp_path / "never_made")],
     ]
     completed = subprocess.run(
         [sys.executable, "-c", COLD_START.format(argvs=argvs)],
@@ -130,6 +131,7 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
     assert completed.stderr.splitlines() == [line for line in completed.stderr.splitlines() if line.startswith("error: ")]
     assert len(completed.stderr.splitlines()) == len(argvs) - 3, completed.stderr
     assert "LOADED []" in completed.stdout, completed.stdout
+    assert not (tmp_path / "never_made").exists()
 
 
 def test_a_recipe_file_outside_recipes_trains_evaluates_and_is_recorded(tmp_path, capsys):
