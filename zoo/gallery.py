@@ -240,13 +240,16 @@ def _section(card: dict, figures: list, tunes: list) -> str:
         f"<p class=metrics>{escape(mean_std)}</p>",
         f"<pre><code>{escape(card.get('command', ''))}</code></pre>",
     ]
+    if not any(path.endswith("_curves.png") for _, path in figures):
+        parts.append(
+            f"<p class=note>Training curves: the shipped checkpoint does not carry them; <code>make ship "
+            f"MODEL={escape(card['name'])}</code> (or <code>make train</code>) draws them here, and the gallery shows them.</p>"
+        )
     if figures:
         parts.append('<div class="figures">')
         for title, path in figures:
             parts.append(f'<figure><img src="{escape(path)}" alt="{escape(title)}"><figcaption>{escape(title)}</figcaption></figure>')
         parts.append("</div>")
-    elif not tunes:
-        parts.append(f"<p class=note>No local run: <code>make ship MODEL={escape(card['name'])}</code> draws its curves.</p>")
     played = [tune for tune in tunes if tune.get("wav")]
     if tunes:
         parts.append(
