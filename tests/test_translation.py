@@ -106,7 +106,7 @@ def _log_probability(model, source_ids, target_ids):
 
 # The naive decoder's first step attends over one token, which keras warns about.
 @pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
-@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm"])
+@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
 def test_cached_greedy_equals_recomputing_and_beam_search_is_at_least_as_probable(name):
     recipe = zoo.get_recipe(name)
     config = zoo.make_config(recipe, {})

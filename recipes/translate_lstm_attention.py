@@ -1,0 +1,102 @@
+"""English -> Spanish with an LSTM encoder-decoder that attends over every source state.
+
+translate_lstm with its bottleneck removed, the step from lecture 2's
+sequence-to-sequence model to attention. The encoder (an embedding with
+mask_zero=True, then layers.LSTMCell inside keras.layers.RNN) now keeps its
+state after EVERY source token, not only the last one. The decoder (another
+LSTM, started from the encoder's final (h, c) as in translate_lstm) reads the
+Spanish written so far; at every step its state s_t is the query of one-head
+dot-product attention (layers.CrossAttention, num_heads=1: the same maths as
+the transformer's cross-attention) over all the encoder's states h_1..h_S:
+
+    a_t = softmax((W_q s_t) . (W_k h_j) / sqrt(units))   over the real source tokens j
+    context_t = W_o sum_j a_tj W_v h_j
+    attended_t = tanh(W_c [s_t; context_t])               (Luong et al. 2015, "global attention")
+    logits_t = W_y attended_t
+
+The source's padding is never attended to (the embedding's mask travels to
+the attention). Because the attention is read off s_t and not fed back into
+the LSTM, teacher forcing runs the decoder LSTM over the whole target at once
+and one attention over all positions; decoding carries (h, c) and the
+source's keys and values, projected once.
+
+Data, teacher forcing, the masked per-token loss and the metrics are those of
+translate_lstm and translate_transformer (datasets/translation.py,
+recipes/_translation.py). Translation is greedy decoding or beam search:
+
+    make train MODEL=translate_lstm_attention
+    python -m zoo translate translate_lstm_attention --pretrained --text 'Tuesday, December 1, 2026'
+
+Measured: see the README's recipe table and pretrained/translate_lstm_attention/MODEL_CARD.md.
+"""
+
+import dataclasses
+import typing
+
+import keras
+
+import layers
+from datasets import translation
+from recipes import _common, _translation
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_common.TrainConfig):
+    epochs: int = 8
+    batch_size: int = 64
+    learning_rate: float = 3e-3  # Peak of the cosine schedule.
+    lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
+    grad_clip_norm: float = 1.0  # Clip the global gradient norm (0: off).
+    dataset: typing.Literal["translation_en_es"] = "translation_en_es"
+    embedding_dim: int = 64  # Size of each token's learned vector (source and target).
+    units: int = 128  # Size of both LSTMs' states, and of the attention's queries, keys and values.
+
+    def __post_init__(self):
+        super().__post_init__()
+        for key in ("embedding_dim", "units"):
+            _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
+        _common.check_widths(self, "embedding_dim", "units")
+
+
+TASK = "translation"
+HEADLINE = "exact_match"
+METRICS = _translation.METRICS  # exact_match (whole sentence) and token_accuracy, padding masked.
+loss = _translation.token_crossentropy  # Nats per target token, padding masked.
+report = _translation.report  # Greedy decoding of the test split: exact match, BLEU, chrF.
+
+
+def load_data(config):
+    return translation.load()
+
+
+def build_model(config, info):
+    """LSTM encoder (every state kept) -> LSTM decoder -> attention over the source -> vocabulary."""
+    source_ids = keras.Input(shape=(None,), dtype="int32", name="source")  # (batch, source_time), 0 = padding
+    target_ids = keras.Input(shape=(None,), dtype="int32", name="target_in")  # (batch, target_time): <start> + Spanish
+
+    source_vectors = keras.layers.Embedding(
+        info.vocab_size, config.embedding_dim, mask_zero=True, name="source_embedding"
+    )(source_ids)  # (batch, source_time, embedding_dim); the mask makes the RNN skip padding
+    encoded, hidden, cell = keras.layers.RNN(
+        layers.LSTMCell(config.units, name="encoder_cell"), return_sequences=True, return_state=True, name="encoder"
+    )(source_vectors)  # (batch, source_time, units), carrying the mask; (batch, units) twice: the final state
+
+    target_vectors = keras.layers.Embedding(
+        info.vocab_size, config.embedding_dim, name="target_embedding"
+    )(target_ids)  # (batch, target_time, embedding_dim)
+    decoded = keras.layers.RNN(
+        layers.LSTMCell(config.units, name="decoder_cell"), return_sequences=True, name="decoder"
+    )(target_vectors, initial_state=[hidden, cell])  # (batch, target_time, units): s_t
+    context = layers.CrossAttention(num_heads=1, key_dim=config.units, name="attention")(
+        decoded, encoded
+    )  # (batch, target_time, units): each s_t reads every real source state
+    attended = layers.Dense(config.units, activation="tanh", name="attention_output")(
+        keras.layers.Concatenate(name="attention_concat")([decoded, context])
+    )  # (batch, target_time, units): tanh(W_c [s_t; context_t])
+    logits = layers.Dense(info.vocab_size, name="logits")(attended)  # (batch, target_time, vocab): the next token
+    return keras.Model([source_ids, target_ids], logits, name="translate_lstm_attention")
+
+
+def translate(model, info, config, text: str, beam_size: int = 1) -> str:
+    """Spanish for `text`: greedy (beam_size=1) or beam search, stepping (h, c) over a fixed source."""
+    return _translation.translate(model, info, config, text, beam_size)
