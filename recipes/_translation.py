@@ -158,7 +158,10 @@ class _LSTMAttentionSteps(_LSTMSteps):
     def __init__(self, model):
         import tensorflow as tf
 
-        self.encoder = keras.Model(model.inputs[0], list(model.get_layer("encoder").output))  # [states, h, c]
+        self.encoder = keras.Model(
+            model.inputs[0],
+            [model.get_layer("encoder").output[0], model.get_layer("initial_hidden").output, model.get_layer("initial_cell").output],
+        )  # [every source state, the decoder's initial h, c]
         self.embedding = model.get_layer("target_embedding")
         self.cell = model.get_layer("decoder").cell
         self.attention = model.get_layer("attention")

@@ -2,12 +2,14 @@
 
 translate_lstm with its bottleneck removed, the step from lecture 2's
 sequence-to-sequence model to attention. The encoder (an embedding with
-mask_zero=True, then layers.LSTMCell inside keras.layers.RNN) now keeps its
-state after EVERY source token, not only the last one. The decoder (another
-LSTM, started from the encoder's final (h, c) as in translate_lstm) reads the
-Spanish written so far; at every step its state s_t is the query of one-head
-dot-product attention (layers.CrossAttention, num_heads=1: the same maths as
-the transformer's cross-attention) over all the encoder's states h_1..h_S:
+mask_zero=True, then layers.LSTMCell inside keras.layers.RNN, run both ways by
+keras.layers.Bidirectional, units // 2 per direction) keeps its state after
+EVERY source token, h_j = [forward_j; backward_j], not only the last one. The
+decoder (another LSTM, started from the two directions' final (h, c),
+concatenated) reads the Spanish written so far; at every step its state s_t is
+the query of one-head dot-product attention (layers.CrossAttention,
+num_heads=1: the same maths as the transformer's cross-attention) over all
+the encoder's states h_1..h_S:
 
     a_t = softmax((W_q s_t) . (W_k h_j) / sqrt(units))   over the real source tokens j
     context_t = W_o sum_j a_tj W_v h_j
@@ -19,6 +21,15 @@ the attention). Because the attention is read off s_t and not fed back into
 the LSTM, teacher forcing runs the decoder LSTM over the whole target at once
 and one attention over all positions; decoding carries (h, c) and the
 source's keys and values, projected once.
+
+Why both directions: with a forward-only encoder (units=128, measured) test
+exact match was 0.999, 0.729, 0.999 over seeds 0, 1, 2 at 16 epochs, seed 1's
+validation loss flat from epoch 8 on; at 8 epochs seed 0 got 96.6-100% of the
+numbers right in every length bucket but only 4.9% of the dates: day and
+month right, the years' last digits guessed. Copying the k-th digit of a year
+means finding it by position; a forward state counts from the start only, the
+backward half adds the distance to the end (our reading of it, not measured
+on its own).
 
 Data, teacher forcing, the masked per-token loss and the metrics are those of
 translate_lstm and translate_transformer (datasets/translation.py,
@@ -42,7 +53,7 @@ from recipes import _common, _translation
 
 @dataclasses.dataclass(frozen=True)
 class Config(_common.TrainConfig):
-    epochs: int = 8
+    epochs: int = 16  # Twice translate_lstm's: at 8, seed 0 had 0.80 validation exact match, still climbing.
     batch_size: int = 64
     learning_rate: float = 3e-3  # Peak of the cosine schedule.
     lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
@@ -56,6 +67,7 @@ class Config(_common.TrainConfig):
         for key in ("embedding_dim", "units"):
             _common.require(self, key, getattr(self, key) >= 1, "must be >= 1")
         _common.check_widths(self, "embedding_dim", "units")
+        _common.require(self, "units", self.units % 2 == 0, "must be even (half per encoder direction)")
 
 
 TASK = "translation"
@@ -77,9 +89,13 @@ def build_model(config, info):
     source_vectors = keras.layers.Embedding(
         info.vocab_size, config.embedding_dim, mask_zero=True, name="source_embedding"
     )(source_ids)  # (batch, source_time, embedding_dim); the mask makes the RNN skip padding
-    encoded, hidden, cell = keras.layers.RNN(
-        layers.LSTMCell(config.units, name="encoder_cell"), return_sequences=True, return_state=True, name="encoder"
-    )(source_vectors)  # (batch, source_time, units), carrying the mask; (batch, units) twice: the final state
+    half = config.units // 2
+    encoded, forward_hidden, forward_cell, backward_hidden, backward_cell = keras.layers.Bidirectional(
+        keras.layers.RNN(layers.LSTMCell(half, name="encoder_cell"), return_sequences=True, return_state=True),
+        name="encoder",
+    )(source_vectors)  # (batch, source_time, units) = [forward; backward] per token, carrying the mask; (batch, half) x4
+    hidden = keras.layers.Concatenate(name="initial_hidden")([forward_hidden, backward_hidden])  # (batch, units)
+    cell = keras.layers.Concatenate(name="initial_cell")([forward_cell, backward_cell])  # (batch, units)
 
     target_vectors = keras.layers.Embedding(
         info.vocab_size, config.embedding_dim, name="target_embedding"
