@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     axis.set_ylabel("exact match (test)")
     axis.set_ylim(0, 1.02)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(loc="lower left")
     axis.set_title("Whole-sentence exact match by source length")
     figure.tight_layout()
     figure.savefig(args.out / "buckets.png", dpi=100)
