@@ -38,7 +38,19 @@ recipes/_translation.py). Translation is greedy decoding or beam search:
     make train MODEL=translate_lstm_attention
     python -m zoo translate translate_lstm_attention --pretrained --text 'Tuesday, December 1, 2026'
 
-Measured: see the README's recipe table and pretrained/translate_lstm_attention/MODEL_CARD.md.
+Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
+2.9-3.7, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
+translate_lstm_attention --seeds 0,1,2`, the train command above for each
+seed: 16 epochs, 3616 steps, 96-135 s each) gives test whole-sentence exact
+match 0.9995 ± 0.0005 (0.9995, 0.9989, 1.0000), token accuracy 0.9997 ±
+0.0003, corpus BLEU 99.99 ± 0.01 and chrF 99.996 ± 0.006 over seeds 0, 1, 2
+(pretrained/translate_lstm_attention/MODEL_CARD.md); 299,274 parameters,
+0.42 times translate_lstm's. By source length (`.venv/bin/python
+benchmarks/translate_buckets.py`, docs/translate/buckets.md, shipped seed 2):
+100.0% exact in every bucket of numbers (1-22 English tokens) and on the
+dates, where translate_lstm (8 epochs) falls from 91% to 20% and gets 38.7%
+of the dates. At translate_lstm's 8 epochs seed 0 reached only 0.795
+validation exact match (still climbing), hence 16.
 """
 
 import dataclasses
@@ -53,7 +65,7 @@ from recipes import _common, _translation
 
 @dataclasses.dataclass(frozen=True)
 class Config(_common.TrainConfig):
-    epochs: int = 16  # Twice translate_lstm's: at 8, seed 0 had 0.80 validation exact match, still climbing.
+    epochs: int = 16  # Twice translate_lstm's: at 8, seed 0 had 0.795 validation exact match, still climbing.
     batch_size: int = 64
     learning_rate: float = 3e-3  # Peak of the cosine schedule.
     lr_schedule: typing.Literal["constant", "cosine", "exponential"] = "cosine"
