@@ -1,16 +1,17 @@
-"""The bottleneck lesson as a table: exact match per source length, LSTM vs transformer.
+"""The bottleneck lesson as a table: exact match per source length, LSTM, LSTM + attention, transformer.
 
     .venv/bin/python benchmarks/translate_buckets.py
 
-Loads the shipped checkpoints of translate_lstm and translate_transformer
-(pretrained/, verified), translates the SAME test split with each (greedy
+Loads the shipped checkpoints of translate_lstm, translate_lstm_attention and
+translate_transformer (pretrained/, verified), translates the SAME test split with each (greedy
 decoding), and counts whole-sentence exact matches per bucket of source
 length (English tokens; a digit is one token). Writes
 docs/translate/buckets.md (the tables, the command and the load average) and
 docs/translate/buckets.png (exact match against source length), and prints the
 tables. The LSTM's decoder sees the source only through the encoder's final
-state, so its exact match falls as the source grows; the transformer's
-cross-attention reads every source token, so it should not.
+state, so its exact match falls as the source grows; translate_lstm_attention's
+decoder attends over every encoder state and the transformer's cross-attention
+reads every source token, so theirs should not.
 """
 
 import argparse
@@ -29,7 +30,7 @@ from datasets import translation  # noqa: E402
 from recipes import _translation  # noqa: E402
 from zoo import pretrained  # noqa: E402
 
-NAMES = ("translate_lstm", "translate_transformer")
+NAMES = ("translate_lstm", "translate_lstm_attention", "translate_transformer")
 # Source lengths of the numbers, in English tokens (1 to 22). Dates, all 9-10 tokens
 # long, get a row of their own: they test reordering, not length.
 BUCKETS = ((1, 5), (6, 8), (9, 11), (12, 14), (15, 17), (18, 19), (20, 22))
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
         pairs = loaded.info.extras["pairs"]["test"]
         correct_by_name[name] = np.array([h == r for h, r in zip(hypotheses, references)])
         overall[name] = _translation.scores(hypotheses, references)
-    assert len(fingerprints) == 1, "the two checkpoints were trained on different data"
+    assert len(fingerprints) == 1, "the checkpoints were trained on different data"
     rows = bucket_table(pairs, correct_by_name)
     load = os.getloadavg()
     load_text = f"{load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} (1, 5, 15 min)"
@@ -69,8 +70,9 @@ def main(argv=None) -> int:
     lines = [
         "# Translation: exact match by source length",
         "",
-        f"Made by `{COMMAND}` from the shipped checkpoints (pretrained/translate_lstm, "
-        "pretrained/translate_transformer): greedy decoding of the same test split "
+        f"Made by `{COMMAND}` from the shipped checkpoints ("
+        + ", ".join(f"pretrained/{name}" for name in NAMES)
+        + "): greedy decoding of the same test split "
         f"({len(pairs)} English -> Spanish pairs of datasets/translation.py, dataset fingerprint "
         f"`{fingerprints.pop()[:12]}`), whole-sentence exact match per bucket of source length in "
         "English tokens (a digit is one token). Numbers run from 1 to 22 tokens; the dates, all 9-10 "
@@ -109,13 +111,13 @@ def main(argv=None) -> int:
     figure, axis = plt.subplots(figsize=(6, 3.6))
     number_rows = rows[: len(BUCKETS)]
     labels = [f"{low}-{high}" for low, high in BUCKETS]
-    for name, marker in zip(NAMES, ("o", "s")):
+    for name, marker in zip(NAMES, ("o", "^", "s")):
         axis.plot(labels, [values[name] for _, _, values in number_rows], marker=marker, label=name)
     axis.set_xlabel("length of the English number (tokens)")
     axis.set_ylabel("exact match (test)")
     axis.set_ylim(0, 1.02)
     axis.grid(alpha=0.3)
-    axis.legend()
+    axis.legend(loc="lower left")
     axis.set_title("Whole-sentence exact match by source length")
     figure.tight_layout()
     figure.savefig(args.out / "buckets.png", dpi=100)

@@ -23,12 +23,13 @@ the source, and a one-token decoder step; both are compiled once per model.
 For the transformer the step keeps a key/value cache in every decoder block
 (the same scheme as the music sampler in recipes/_transformer.py, plus the
 source's keys and values, projected once); for the LSTM the step carries
-(h, c). `greedy` decodes a whole batch; `beam_search` keeps `beam_size`
+(h, c), and with attention also the source's keys and values, projected once. `greedy` decodes a whole batch; `beam_search` keeps `beam_size`
 hypotheses per sentence (sum of token log-probabilities; a finished
 hypothesis is kept until no live one can beat it), and beam_size=1 is greedy.
 The parts are found by layer name, so a copied recipe keeps these names:
 transformer "encoder_norm", "target_embedding", DecoderBlocks, "decoder_norm",
-"logits"; LSTM "encoder", "target_embedding", "decoder", "logits".
+"logits"; LSTM "encoder", "target_embedding", "decoder", "logits"; LSTM with
+attention also "attention" (a CrossAttention) and "attention_output".
 
 **Report.** After training, `report` decodes the test split greedily and
 returns whole-sentence exact match, corpus BLEU and chrF (sacrebleu, on the
@@ -151,14 +152,56 @@ class _LSTMSteps:
         return tf.nn.log_softmax(self.head(hidden)), {"states": list(states)}
 
 
+class _LSTMAttentionSteps(_LSTMSteps):
+    """Encoder once (every state, projected once into keys and values); then one LSTM step that attends."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.encoder = keras.Model(
+            model.inputs[0],
+            [model.get_layer("encoder").output[0], model.get_layer("initial_hidden").output, model.get_layer("initial_cell").output],
+        )  # [every source state, the decoder's initial h, c]
+        self.embedding = model.get_layer("target_embedding")
+        self.cell = model.get_layer("decoder").cell
+        self.attention = model.get_layer("attention")
+        self.combine = model.get_layer("attention_output")
+        self.head = model.get_layer("logits")
+        self.start = tf.function(self._start, input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        self.step = tf.function(self._step, reduce_retracing=True)
+
+    def _start(self, source_ids):
+        import tensorflow as tf
+
+        encoded, hidden, cell = self.encoder(source_ids, training=False)  # (batch, source_time, units), (batch, units) x2
+        keys, values = self.attention.precompute(encoded)  # (batch, 1, source_time, units) each
+        source_mask = tf.not_equal(source_ids, translation.PADDING_ID)  # (batch, source_time)
+        return {"states": [hidden, cell], "memory": [keys, values], "source_mask": source_mask}
+
+    def _step(self, tokens, state, index):
+        import tensorflow as tf
+
+        vectors = self.embedding(tokens)  # (batch, embedding_dim)
+        hidden, states = self.cell(vectors, state["states"], training=False)  # (batch, units): s_t
+        context = self.attention(
+            hidden[:, tf.newaxis], memory=tuple(state["memory"]), value_mask=state["source_mask"], training=False
+        )[:, 0]  # (batch, units)
+        attended = self.combine(tf.concat([hidden, context], axis=-1))  # (batch, units)
+        return tf.nn.log_softmax(self.head(attended)), {**state, "states": list(states)}
+
+
 _STEPS = weakref.WeakKeyDictionary()
 
 
 def steps_of(model):
     """The compiled (start, step) pair of a translation model, made once per model."""
     if model not in _STEPS:
-        is_transformer = any(isinstance(layer, layers.DecoderBlock) for layer in model.layers)
-        _STEPS[model] = _TransformerSteps(model) if is_transformer else _LSTMSteps(model)
+        if any(isinstance(layer, layers.DecoderBlock) for layer in model.layers):
+            _STEPS[model] = _TransformerSteps(model)
+        elif any(isinstance(layer, layers.CrossAttention) for layer in model.layers):
+            _STEPS[model] = _LSTMAttentionSteps(model)
+        else:
+            _STEPS[model] = _LSTMSteps(model)
     return _STEPS[model]
 
 

@@ -29,7 +29,7 @@ SHIPPED = sorted(MANIFEST["models"])
 MUST_SHIP = (
     "perceptron_gates", "playground_mlp", "digits_mlp", "digits_cnn", "binary_mlp", "regression_mlp",
     "music_rnn", "music_lstm", "music_transformer", "sentiment_lstm", "sentiment_transformer", "forecast_lstm",
-    "translate_transformer", "translate_lstm",
+    "translate_transformer", "translate_lstm", "translate_lstm_attention",
 )
 
 

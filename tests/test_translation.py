@@ -106,7 +106,7 @@ def _log_probability(model, source_ids, target_ids):
 
 # The naive decoder's first step attends over one token, which keras warns about.
 @pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
-@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm"])
+@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
 def test_cached_greedy_equals_recomputing_and_beam_search_is_at_least_as_probable(name):
     recipe = zoo.get_recipe(name)
     config = zoo.make_config(recipe, {})
@@ -129,7 +129,7 @@ def test_cached_greedy_equals_recomputing_and_beam_search_is_at_least_as_probabl
             assert _log_probability(model, ids, np.array(beam)) >= _log_probability(model, ids, np.array(greedy_ids)) - 1e-4
 
 
-@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm"])
+@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
 def test_shipped_translator_translates_and_refuses_bad_input(name, capsys, monkeypatch):
     loaded = pretrained.load(name)
     info = loaded.info
