@@ -287,9 +287,18 @@ def versions() -> dict:
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit (with '+dirty' if the tree has changes), or ''."""
+    """The zoo checkout's HEAD commit (with '+dirty' if the tree has changes), or ''.
+
+    '' too for an installed zoo: its folder is then site-packages, which may sit
+    inside some other repository whose commit says nothing of the zoo's code.
+    """
     root = pathlib.Path(__file__).resolve().parent.parent
     try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if top.returncode != 0 or pathlib.Path(top.stdout.strip()).resolve() != root:
+            return ""
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
         )
