@@ -181,6 +181,8 @@ def _config_alone(tree, path):
     if not classes or _free_names(classes[0]) - _imported_names(kept):
         return None  # Its methods use a helper or constant of the module.
     module_name = f"_zoo_config_of_{path.stem}"
+    if path.parent != recipes_dir():  # Two recipe files of one name must not share a module.
+        module_name += "_" + hashlib.sha256(str(path).encode()).hexdigest()[:8]
     module = type(sys)(module_name)
     module.__file__ = str(path)
     # Registered for good: dataclasses and typing.get_type_hints look the module up.
