@@ -79,9 +79,7 @@ for Box and Jenkins' AR(9), also behind (docs/forecast/forecast_sunspots.png).
 
 import dataclasses
 import json
-import math
 import pathlib
-import re
 import typing
 
 import keras
@@ -177,43 +175,3 @@ def report(model, splits, config, workdir):
     print(f"forecast_lstm test ({unit}): " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
     (pathlib.Path(workdir) / "forecast_report.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
-
-
-_SEPARATORS = re.compile(r"[,;\s]+")
-
-
-def parse_window(text: str, window: int) -> np.ndarray:
-    """The `window` numbers in `text` (commas, spaces or newlines between them), oldest first.
-
-    Raises:
-        _common.InputError: not exactly `window` values, or one that is not a finite number.
-    """
-    tokens = [token for token in _SEPARATORS.split(text) if token]
-    if len(tokens) != window:
-        raise _common.InputError(
-            f"Expected {window} values (the last {window} observations, oldest first), got {len(tokens)}; "
-            f"pass exactly {window} numbers separated by commas or spaces."
-        )
-    values = []
-    for token in tokens:
-        try:
-            value = float(token)
-        except ValueError:
-            raise _common.InputError(f"{token[:30]!r} is not a number; pass {window} numbers separated by commas or spaces.") from None
-        if not math.isfinite(value):
-            raise _common.InputError(f"{token!r} is not a finite number; pass {window} finite numbers.")
-        values.append(value)
-    return np.asarray(values, dtype=np.float64)
-
-
-def predict(model, info, config, data: bytes) -> list:
-    """One line: the next `horizon` values after a window of `window` values (original units)."""
-    try:
-        text = data.decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError:
-        raise _common.InputError(f"The input is not UTF-8 text; pass {config.window} numbers separated by commas.") from None
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    window = parse_window(" ".join(lines), config.window)
-    forecast = forecast_windows(model, window[None, :])[0]  # (H,)
-    unit = info.extras["unit"]
-    return [f"next {config.horizon} ({unit}): " + ", ".join(f"{value:.2f}" for value in forecast)]

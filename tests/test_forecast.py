@@ -11,7 +11,7 @@ import pytest
 
 import zoo
 from datasets import series
-from recipes import _common, forecast_lstm
+from recipes import forecast_lstm
 from zoo import cli, pretrained, runs
 
 ROOT = pretrained.ROOT
@@ -89,7 +89,7 @@ def test_predict_prints_the_next_12_months(capsys, monkeypatch):
 
 
 BAD_PREDICT_INPUT = [
-    (b"370 371 372", "Expected 24 values"),
+    (b"370 371 372", "Expected 24 numbers"),
     (b" ".join([b"370"] * 23 + [b"ppm"]), "'ppm' is not a number"),
     (b" ".join([b"370"] * 23 + [b"nan"]), "'nan' is not a finite number"),
     (b"\xff\xfe" + b"1 " * 24, "not UTF-8 text"),
@@ -123,10 +123,18 @@ def test_evaluate_pretrained_reports_mae_in_ppm(capsys):
     assert 0.3 < record["mae"] < 0.7  # ppm, 12 months ahead; persistence is about 2.7
 
 
-def test_parse_window_raises_the_recipes_input_error():
-    with pytest.raises(_common.InputError, match="Expected 3 values"):
-        forecast_lstm.parse_window("1, 2", 3)
-    np.testing.assert_array_equal(forecast_lstm.parse_window("1, 2;3", 3), [1.0, 2.0, 3.0])
+def test_predict_forecasts_one_line_per_window(capsys, monkeypatch):
+    """zoo predict's own reader: several windows, one per line, separated by commas, semicolons or spaces."""
+    loaded = pretrained.load("forecast_lstm")
+    windows, _ = _test_windows(loaded.splits)
+    expected = forecast_lstm.forecast_windows(loaded.model, windows[-2:])
+    text = "\n".join(";".join(f"{v:.6f}" for v in window) for window in windows[-2:])
+    code, out, err = _run(["predict", "forecast_lstm", "--pretrained"], capsys, monkeypatch, text.encode())
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("next 12 (ppm): ") for line in lines)
+    for line, row in zip(lines, expected):
+        np.testing.assert_allclose([float(v) for v in line.split(": ")[1].split(", ")], row, atol=0.006)
 
 
 def test_sunspots_train_too(tmp_path):

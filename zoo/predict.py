@@ -229,7 +229,10 @@ def _border(pixels):
 
 
 def describe(recipe, info, outputs: np.ndarray) -> str:
-    """One line: the class and its probability, or the regression value."""
+    """One line: the class and its probability, the regression value, or the forecast values."""
+    if recipe.task == "forecasting":  # One value per step ahead, in the series' units.
+        unit = info.extras.get("unit", "")
+        return f"next {len(outputs)}{f' ({unit})' if unit else ''}: " + ", ".join(f"{float(value):.2f}" for value in outputs)
     if recipe.task == "regression" or not info.num_classes:
         value = float(outputs[0])
         extras = info.extras
