@@ -40,15 +40,8 @@ def add_command(subparsers) -> None:
 
 
 def attention_hook(recipe):
-    """The recipe's `attention_maps` hook; ValueError naming the recipes that have one if not."""
-    hook = recipe.hook("attention_maps")
-    if hook is None:
-        able = registry.recipes_with("attention_maps")
-        raise errors.UserError(
-            f"recipe {recipe.name!r} has no attention to draw (no `attention_maps` hook); "
-            f"recipes that have: {', '.join(able) or 'none'}."
-        )
-    return hook
+    """The recipe's `attention_maps` hook; a UserError naming the recipes that have one if it has none."""
+    return registry.require_hook(recipe, "attention_maps", "has no attention to draw")
 
 
 def token_label(token: str) -> str:

@@ -69,15 +69,8 @@ def check_request(length, temperature, num_tunes=0) -> None:
 
 
 def generation_hook(recipe):
-    """The recipe's `generate` hook; ValueError naming the recipes that have one if it has none."""
-    hook = recipe.hook("generate")
-    if hook is None:
-        able = registry.recipes_with("generate")
-        raise errors.UserError(
-            f"recipe {recipe.name!r} cannot generate (it has no `generate` hook); "
-            f"recipes that can: {', '.join(able) or 'none'}."
-        )
-    return hook
+    """The recipe's `generate` hook; a UserError naming the recipes that have one if it has none."""
+    return registry.require_hook(recipe, "generate", "cannot generate")
 
 
 def is_abc(info) -> bool:

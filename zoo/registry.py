@@ -122,6 +122,18 @@ def recipes_with(hook: str) -> list:
     return [name for name in list_recipes() if describe(name).hook(hook)]
 
 
+def require_hook(recipe, hook: str, lacking: str):
+    """`recipe.hook(hook)` (a Recipe's function, or a Description's name), or a UserError naming the
+    recipes that have it; `lacking` says what the recipe cannot do, e.g. "cannot generate"."""
+    found = recipe.hook(hook)
+    if found is None:
+        able = recipes_with(hook)
+        raise errors.UserError(
+            f"recipe {recipe.name!r} {lacking} (it has no `{hook}` hook); recipes that have one: {', '.join(able) or 'none'}."
+        )
+    return found
+
+
 def describe(name: str) -> Description:
     """The recipe's list row and Config, read without importing Keras (see the module docstring)."""
     name, path = locate(name)

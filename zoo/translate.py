@@ -35,15 +35,8 @@ def add_command(subparsers) -> None:
 
 
 def translation_hook(recipe):
-    """The recipe's `translate` hook; UserError naming the recipes that have one if it has none."""
-    hook = recipe.hook("translate")
-    if hook is None:
-        able = registry.recipes_with("translate")
-        raise errors.UserError(
-            f"recipe {recipe.name!r} cannot translate (it has no `translate` hook); "
-            f"recipes that can: {', '.join(able) or 'none'}."
-        )
-    return hook
+    """The recipe's `translate` hook; a UserError naming the recipes that have one if it has none."""
+    return registry.require_hook(recipe, "translate", "cannot translate")
 
 
 def run_translate(args) -> int:
