@@ -21,6 +21,7 @@ site's files are listed in OUT/gallery.json; a rerun replaces those and
 refuses to touch any other file in OUT.
 """
 
+import functools
 import html
 import importlib.util
 import json
@@ -128,7 +129,7 @@ def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: 
 
 def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
     """Draws every figure and tune into a scratch folder, then claims the names and moves them in."""
-    from zoo import pretrained, registry
+    from zoo import pretrained, registry, runs
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
@@ -138,8 +139,10 @@ def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int
         for name in names:
             card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
             recipe = registry.get_recipe(name)
-            figures = _figures(recipe, scratch / "assets")
-            music = _tunes(recipe, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
+            # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
+            shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: runs.load(recipe, pretrained=True))
+            figures = _figures(recipe, card, shipped, scratch / "assets")
+            music = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
             tune_count += sum(1 for tune in music if tune.get("wav"))
             sections.append(_section(card, figures, music))
         (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
@@ -161,14 +164,17 @@ def _is_abc(recipe) -> bool:
     return recipe.Config().dataset == "irish"
 
 
-def _figures(recipe, assets: pathlib.Path) -> list:
-    """(title, file name) of the figures drawn for `recipe`: local curves, attention, decision boundary."""
+def _figures(recipe, card: dict, shipped, assets: pathlib.Path) -> list:
+    """(title, file name) of the figures drawn for `recipe`: local curves, attention, decision boundary.
+
+    `shipped()` gives the loaded shipped checkpoint.
+    """
     import numpy as np
 
-    from zoo import attention_map, runs
+    from zoo import attention_map
 
     figures = []
-    curves = _local_curves(recipe.name)
+    curves = _local_curves(recipe.name, card)
     if curves is not None:
         shutil.copy(curves, assets / f"{recipe.name}_curves.png")
         figures.append((f"training curves ({curves.parent.name}, a local run)", f"assets/{recipe.name}_curves.png"))
@@ -176,7 +182,7 @@ def _figures(recipe, assets: pathlib.Path) -> list:
     report = recipe.hook("report") if recipe.name == "playground_mlp" else None
     if hook is None and report is None:
         return figures
-    loaded = runs.load(recipe, pretrained=True)
+    loaded = shipped()
     if hook is not None and recipe.name in ATTENTION_TEXT:
         tokens, weights = hook(loaded.model, loaded.info, loaded.config, ATTENTION_TEXT[recipe.name], 1)
         path = assets / f"{recipe.name}_attention.png"
@@ -191,22 +197,19 @@ def _figures(recipe, assets: pathlib.Path) -> list:
     return figures
 
 
-def _local_curves(name: str):
+def _local_curves(name: str, card: dict):
     """curves.png of the shipped seed's run, if `make ship` left it here; else of runs/NAME; else None."""
-    from zoo import pretrained
-
-    card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
     for path in (pathlib.Path("runs") / "ship" / name / f"seed_{card.get('shipped_seed')}" / "curves.png", pathlib.Path("runs") / name / "curves.png"):
         if path.is_file():
             return path
     return None
 
 
-def _tunes(recipe, assets: pathlib.Path, count: int, length: int, temperature: float, seed: int) -> list:
+def _tunes(recipe, shipped, assets: pathlib.Path, count: int, length: int, temperature: float, seed: int) -> list:
     """Up to `count` tunes that parse and play, drawing at most DRAWS_PER_TUNE samples per tune kept."""
-    from zoo import generate, music, runs
+    from zoo import generate, music
 
-    loaded = runs.load(recipe, pretrained=True)
+    loaded = shipped()
     hook = generate.generation_hook(recipe)
     kept, draws = [], 0
     while len(kept) < count and draws < DRAWS_PER_TUNE * count:
