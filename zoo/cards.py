@@ -36,7 +36,7 @@ import time
 
 from absl import logging
 
-from zoo import errors
+from zoo import errors, files
 from zoo import pretrained
 
 MAX_WEIGHTS_BYTES = 8 * 2**20  # Shipped files live in git: a few MB at most.
@@ -117,7 +117,13 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
         shutil.rmtree(staging)  # Our own, left by a ship killed before its swap.
     staging.mkdir(parents=True)
     weights_sha = pretrained.copy_verified(run.best_weights, staging / "model.weights.h5")
-    config_sha = pretrained.copy_verified(run.config_path, staging / "config.json")
+    # The run's config.json, but with the recipe file named as the checkout knows it
+    # (recipes/NAME.py), never by a path of the machine that shipped it.
+    shipped_config = run.read_config()
+    if shipped_config.get("recipe_file"):
+        shipped_config["recipe_file"] = {**shipped_config["recipe_file"], "path": portable_path(recipe.path)}
+    _write_json(staging / "config.json", shipped_config)
+    config_sha = pretrained.sha256_file(staging / "config.json")
 
     override_text = " ".join(f"{key}={value}" for key, value in overrides.items())
     metric_names = ["loss", *recipe.module.METRICS]
@@ -249,7 +255,7 @@ def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
     record_path = workdir / SEED_RECORD
     config_dict = config_lib.to_dict(config)
     if record_path.exists():
-        record = json.loads(record_path.read_text())
+        record = files.read_json(record_path, f"it is the record of a finished seed: move {workdir} aside or pass another --workdir")
         if record.get("config") == config_dict and (workdir / "best.weights.h5").exists():
             if verbose:
                 logging.info(f"{recipe.name} seed {config.seed}: reusing the finished run in {workdir}")
@@ -277,6 +283,12 @@ def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
     if verbose:
         logging.info(f"{recipe.name} seed {config.seed}: {wall_time:.1f} s, test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
     return record
+
+
+def portable_path(path) -> str:
+    """`path` relative to the checkout (recipes/NAME.py), or only its file name when it lies elsewhere."""
+    relative = pretrained.relative(path)
+    return relative if not pathlib.Path(relative).is_absolute() else pathlib.Path(path).name
 
 
 def describe_hardware() -> dict:

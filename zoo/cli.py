@@ -135,10 +135,9 @@ def run_list(args) -> int:
 
 def pretrained_summary(name: str) -> str:
     """'no', or 'yes' with the headline metric from pretrained/manifest.json."""
-    manifest = pathlib.Path(__file__).resolve().parent.parent / "pretrained" / "manifest.json"
-    if not manifest.exists():
-        return "no"
-    entry = json.loads(manifest.read_text()).get("models", {}).get(name)
+    from zoo import pretrained
+
+    entry = pretrained.read_manifest()["models"].get(name)
     if not entry:
         return "no"
     metric = entry.get("headline")

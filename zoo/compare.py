@@ -34,7 +34,7 @@ from absl import logging
 
 from zoo import cli
 from zoo import config as config_lib
-from zoo import errors
+from zoo import errors, files
 from zoo import registry
 from zoo import rundir
 
@@ -198,9 +198,9 @@ def _finished_record(run_path: pathlib.Path, config):
     if not path.exists():
         return None
     try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
+        record = files.read_json(path, "")
+    except errors.UserError:
+        return None  # Cut short by a kill: the run is trained (resumed) again.
     if record.get("config") != config_lib.to_dict(config):
         return None  # The trainer will refuse the workdir with a clear message.
     return record

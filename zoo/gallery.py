@@ -137,7 +137,7 @@ def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int
         shutil.copy(abcjs, scratch / "assets" / "abcjs-basic-min.js")
         sections, tune_count = [], 0
         for name in names:
-            card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
+            card = pretrained.read_card(name)  # Its sha256 checked against the manifest.
             recipe = registry.get_recipe(name)
             # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
             shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: runs.load(recipe, pretrained=True))

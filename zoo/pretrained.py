@@ -36,14 +36,13 @@ expected and actual hash prefixes, and what to do.
 import contextlib
 import dataclasses
 import hashlib
-import json
 import os
 import pathlib
 import sys
 import tempfile
 import urllib.parse
 
-from zoo import errors
+from zoo import errors, files
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRETRAINED_DIR = ROOT / "pretrained"
@@ -65,24 +64,38 @@ class Pretrained:
 
 
 def read_manifest(path=None) -> dict:
-    """The manifest as a dict ({"models": {}} if there is no manifest file)."""
+    """The manifest as a dict ({"models": {}} if there is no manifest file).
+
+    The manifest names recipes, and a recipe is code: every model key and every
+    `recipe` field must be the name of one of the zoo's own recipes
+    (`registry.list_recipes()`), never a path or a module name, so that no
+    manifest can make the zoo import a file. This is checked here, before
+    anything is imported.
+    """
+    from zoo import registry
+
     path = pathlib.Path(path or MANIFEST)
     if not path.exists():
         return {"models": {}}
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise errors.UserError(f"{path} is not valid JSON ({error}); restore it with `git checkout -- {path}`.") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("models", {}), dict):
-        raise errors.UserError(f'{path} has no "models" object; restore it with `git checkout -- {path}`.')
+    restore = f"restore it with `git checkout -- {path}`"
+    manifest = files.read_json(path, restore)
+    if not isinstance(manifest.get("models", {}), dict):
+        raise errors.UserError(f'{path} has no "models" object; {restore}.')
     manifest.setdefault("models", {})
+    known = set(registry.list_recipes())
     for name, entry in manifest["models"].items():
-        files = entry.get("files") if isinstance(entry, dict) else None
-        if not isinstance(files, dict) or not all(isinstance(spec, dict) for spec in files.values()):
+        files_spec = entry.get("files") if isinstance(entry, dict) else None
+        if not isinstance(files_spec, dict) or not all(isinstance(spec, dict) for spec in files_spec.values()):
             raise errors.UserError(
-                f'{path}: the entry {name!r} is not an object with a "files" object; restore it with '
-                f"`git checkout -- {path}` or reship it with `python -m zoo ship {name}`."
+                f'{path}: the entry {name!r} is not an object with a "files" object; {restore} '
+                f"or reship it with `python -m zoo ship {name}`."
             )
+        for field, value in (("model name", name), ('"recipe" field', entry.get("recipe", name))):
+            if not (isinstance(value, str) and value in known):
+                raise errors.UserError(
+                    f"{path}: the {field} {str(value)[:80]!r} of entry {str(name)[:80]!r} is not one of the zoo's "
+                    f"recipes; a manifest names recipes only by their names (no paths); {restore}."
+                )
     return manifest
 
 
@@ -238,20 +251,21 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
     from zoo import registry, runs
 
     entry = entry_for(name, manifest_path)
-    files = entry.get("files", {})
-    if "weights" not in files or "config" not in files:
+    shipped = entry.get("files", {})
+    if "weights" not in shipped or "config" not in shipped:
         raise errors.UserError(
             f"Manifest entry {name!r} lacks a weights or config file; regenerate it with "
             f"`python -m zoo ship {name}`."
         )
+    # read_manifest checked that this names one of the zoo's recipes, not a file.
     recipe = registry.get_recipe(entry.get("recipe", name))
-    config_bytes = read_verified(name, "config", files["config"], root)
+    config_bytes = read_verified(name, "config", shipped["config"], root)
+    saved = files.parse_json(config_bytes, f"the shipped config of {name!r}", f"rebuild it with `python -m zoo ship {name}`")
     try:
-        saved = json.loads(config_bytes.decode("utf-8"))
         config = config_lib.from_dict(recipe.Config, saved["config"])
-    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+    except (KeyError, TypeError) as error:
         raise errors.UserError(f"Pretrained config for {name!r} is not a run config.json ({error}).") from None
-    weights_spec = files["weights"]
+    weights_spec = shipped["weights"]
     suffix = next(
         (s for s in WEIGHTS_SUFFIXES if str(weights_spec.get("path", weights_spec.get("url", ""))).endswith(s)),
         None,
@@ -278,6 +292,16 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
     return Pretrained(
         name=name, model=model, config=config, info=splits.info, splits=splits, recipe=recipe, entry=entry
     )
+
+
+def read_card(name: str, manifest_path=None, root=None) -> dict:
+    """The card.json of a shipped checkpoint, after checking its sha256 against the manifest."""
+    entry = entry_for(name, manifest_path)
+    spec = entry["files"].get("card")
+    if spec is None:
+        raise errors.UserError(f"Manifest entry {name!r} lists no card file; rebuild it with `python -m zoo ship {name}`.")
+    data = read_verified(name, "card", spec, root)
+    return files.parse_json(data, fetch(name, "card", spec, root), f"rebuild it with `python -m zoo ship {name}`")
 
 
 def load_pretrained(name: str):

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 
 from zoo import config as config_lib
-from zoo import errors
+from zoo import errors, files
 
 MIN_FREE_BYTES = 64 * 1024 * 1024
 
@@ -145,13 +145,7 @@ class RunDir:
         """The saved config.json as a dict, or None if there is none."""
         if not self.config_path.exists():
             return None
-        try:
-            saved = json.loads(self.config_path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise errors.UserError(
-                f"{self.config_path} is unreadable ({error}); move the workdir aside "
-                "or pass another --workdir."
-            ) from None
+        saved = files.read_json(self.config_path, "move the workdir aside or pass another --workdir", kind=None)
         if not (isinstance(saved, dict) and isinstance(saved.get("recipe"), str) and isinstance(saved.get("config"), dict)):
             raise errors.UserError(
                 f"{self.config_path} is not a run's config.json (expected an object with \"recipe\" and "
