@@ -102,6 +102,11 @@ def predict(recipe, model, info, config, data: bytes) -> list:
     features = parse_features(info, data)
     # predict() compiles the forward pass: faster than eager for a recurrent model's loop.
     outputs = np.asarray(model.predict(features, batch_size=256, verbose=0), dtype=np.float64)  # (examples, outputs)
+    if not np.isfinite(outputs).all():
+        raise errors.UserError(
+            "The model's output overflowed float32 for this input (its values lie far outside the data's range); "
+            "pass values in the range the model was trained on."
+        )
     return [describe(recipe, info, row) for row in outputs.reshape(len(features), -1)]
 
 
@@ -125,7 +130,23 @@ def parse_features(info, data: bytes) -> np.ndarray:
         mean = np.asarray(info.extras["feature_mean"], dtype=np.float64)
         std = np.asarray(info.extras["feature_std"], dtype=np.float64)
         rows = (rows - mean) / std
+    _check_float32(rows)
     return rows.reshape((len(rows), *info.input_shape)).astype(np.float32)
+
+
+# The largest magnitude a float32 holds; the model computes in float32.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32(rows: np.ndarray) -> None:
+    """Refuses values that float32, the model's precision, cannot hold (after the recipe's scaling)."""
+    too_large = np.abs(rows) > FLOAT32_MAX
+    if too_large.any():
+        column = int(np.argwhere(too_large)[0][-1])
+        raise errors.UserError(
+            f"Value {column + 1} of the input is too large for the model, which computes in float32 "
+            f"(at most {FLOAT32_MAX:.3g} after the recipe's scaling); pass values in the data's range."
+        )
 
 
 def is_tune_vocabulary(vocabulary) -> bool:
