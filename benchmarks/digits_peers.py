@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from datasets import digits  # noqa: E402
-from zoo import runs  # noqa: E402
+from zoo.engine import runs  # noqa: E402
 
 
 def zoo_recipe(name: str, seed: int):

@@ -117,7 +117,8 @@ def describe(spec):
 
 def load_recipe_model(workdir):
     import zoo
-    from zoo import pretrained, runs
+    from zoo.hub import pretrained
+    from zoo.engine import runs
 
     recipe = zoo.get_recipe("forecast_lstm")
     if workdir is None:

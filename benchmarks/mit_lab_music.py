@@ -42,7 +42,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from datasets import irish  # noqa: E402
-from zoo import optimizers, registry  # noqa: E402
+from zoo.engine import optimizers, registry  # noqa: E402
 
 # MIT 6.S191 lab 1 (music generation) hyperparameters.
 LAB = {"embedding_dim": 256, "units": 1024, "batch_size": 8, "sequence_length": 100, "learning_rate": 5e-3}

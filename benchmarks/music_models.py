@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 
 import datasets  # noqa: E402
 from recipes import _transformer  # noqa: E402
-from zoo import registry  # noqa: E402
+from zoo.engine import registry  # noqa: E402
 
 NAMES = ("music_rnn", "music_lstm", "music_transformer")
 TRAIN_STEPS = 10

@@ -42,7 +42,7 @@ import tensorflow as tf  # noqa: E402
 
 import datasets  # noqa: E402
 import zoo  # noqa: E402
-from zoo import batches, optimizers, runs, trainer  # noqa: E402
+from zoo.engine import batches, optimizers, runs, trainer  # noqa: E402
 
 RECIPES = "digits_mlp:12,playground_mlp:12,binary_mlp:12,music_rnn:3,music_lstm:3"
 TRUNCATED = ("music_rnn", "music_lstm")

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 from datasets import translation  # noqa: E402
 from recipes import _translation  # noqa: E402
-from zoo import pretrained  # noqa: E402
+from zoo.hub import pretrained  # noqa: E402
 
 NAMES = ("translate_lstm", "translate_lstm_attention", "translate_transformer")
 # Source lengths of the numbers, in English tokens (1 to 22). Dates, all 9-10 tokens

@@ -46,7 +46,7 @@ HEADLINE = "accuracy"
 METRICS = {"accuracy": _common.accuracy}
 loss = _common.sparse_crossentropy
 
-# Ranges `python -m zoo tune` searches (see zoo/tune.py).
+# Ranges `python -m zoo tune` searches (see zoo/lab/tune.py).
 SEARCH_SPACE = {
     "learning_rate": ("log", 1e-4, 1e-2),
     "hidden_units": ("int", 32, 256),

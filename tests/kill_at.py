@@ -19,7 +19,8 @@ import sys
 
 import tensorflow as tf
 
-from zoo import cli, rundir, trainer
+from zoo.commands import cli
+from zoo.engine import rundir, trainer
 
 
 def kill_self() -> None:

@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import rundir
-from zoo import trainer
+from zoo.engine import rundir
+from zoo.engine import trainer
 
 GATES = ["repeats=4", "batch_size=6", "hidden_units=4", "checkpoint_seconds=0"]
 

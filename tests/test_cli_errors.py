@@ -18,7 +18,8 @@ import sys
 import pytest
 
 import zoo
-from zoo import cli, pretrained
+from zoo.commands import cli
+from zoo.hub import pretrained
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # (arguments, a phrase the one line must contain). {tmp} is a scratch folder,

@@ -4,17 +4,17 @@ import json
 
 import pytest
 
-from zoo import cli
-from zoo import compare
-from zoo import registry
-from zoo import trainer
+from zoo.commands import cli
+from zoo.lab import compare
+from zoo.engine import registry
+from zoo.engine import trainer
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
 def train_calls(monkeypatch):
-    """Counts zoo.trainer.train calls (the configs it was given) without changing them."""
+    """Counts zoo.engine.trainer.train calls (the configs it was given) without changing them."""
     calls = []
     real_train = trainer.train
 

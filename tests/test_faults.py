@@ -10,7 +10,9 @@ import json
 
 import numpy as np
 
-from zoo import cli, pretrained, rundir
+from zoo.commands import cli
+from zoo.hub import pretrained
+from zoo.engine import rundir
 
 GATES = ["train", "perceptron_gates", "epochs=4", "repeats=2", "checkpoint_seconds=0", "--quiet"]
 

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from zoo import cli
+from zoo.commands import cli
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FIGURES = ["features_conv_1.png", "features_conv_2.png", "features_conv_3.png", "top_images_conv_3.png"]
@@ -48,7 +48,7 @@ def test_conv_layers_are_found_by_type():
     import keras
 
     import layers
-    from zoo import features
+    from zoo.inference import features
 
     inputs = keras.Input((6, 6, 1))
     hidden = layers.Conv2D(2, 3, name="edges")(inputs)

@@ -12,7 +12,9 @@ import pytest
 import zoo
 from datasets import series
 from recipes import forecast_lstm
-from zoo import cli, pretrained, runs
+from zoo.commands import cli
+from zoo.hub import pretrained
+from zoo.engine import runs
 
 ROOT = pretrained.ROOT
 

@@ -10,7 +10,9 @@ import shutil
 
 import pytest
 
-from zoo import cli, gallery, pretrained
+from zoo.commands import cli
+from zoo.page import gallery
+from zoo.hub import pretrained
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ABCJS = pretrained.ROOT / gallery.ABCJS

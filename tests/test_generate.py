@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import cli
-from zoo import generate as generate_command
+from zoo.commands import cli
+from zoo.inference import generate as generate_command
 
 GENERATING = ["music_lstm", "music_rnn"]
 TINY = {"units": 8, "embedding_dim": 4}

@@ -11,7 +11,7 @@ import pytest
 
 import record_golden
 import zoo
-from zoo import pretrained
+from zoo.hub import pretrained
 
 GOLDEN = record_golden.read()
 SHIPPED = pretrained.read_manifest()["models"]

@@ -14,7 +14,9 @@ import shutil
 
 import pytest
 
-from zoo import cli, files, pretrained
+from zoo.commands import cli
+from zoo import files
+from zoo.hub import pretrained
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -137,7 +139,7 @@ def test_read_json_names_the_file_for_every_damage(tmp_path, damage):
 
 
 def test_a_damaged_ship_seed_record_is_one_line_naming_it(tmp_path):
-    from zoo import cards
+    from zoo.hub import ship as cards
 
     seed = tmp_path / "ship" / "seed_0"
     seed.mkdir(parents=True)

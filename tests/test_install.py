@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from zoo import registry
+from zoo.engine import registry
 
 ROOT = registry.recipes_dir().parent
 PACKAGED = ("zoo", "layers", "recipes", "datasets", "pretrained", "pyproject.toml", "README.md")

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import launch
+from zoo.commands import launch
 
 pytestmark = pytest.mark.slow  # Each case starts two or three TensorFlow processes.
 

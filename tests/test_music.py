@@ -1,4 +1,4 @@
-"""zoo/music.py: splitting generated text into tunes, ABC -> MIDI -> WAV, valid-song rate."""
+"""zoo/inference/music.py: splitting generated text into tunes, ABC -> MIDI -> WAV, valid-song rate."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 import scipy.io.wavfile
 
 from datasets import irish
-from zoo import music
+from zoo.inference import music
 
 # Parses as ABC (music21 makes a score of it) but holds no notes.
 NO_NOTES = "X:1\nT:Only a title\n"

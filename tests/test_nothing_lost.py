@@ -17,7 +17,9 @@ import sys
 import numpy as np
 import pytest
 
-from zoo import cards, cli, pretrained, rundir
+from zoo.hub import ship as cards, pretrained
+from zoo.commands import cli
+from zoo.engine import rundir
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 GATES = ["perceptron_gates", "epochs=1", "repeats=2", "--quiet"]

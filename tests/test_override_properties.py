@@ -1,6 +1,6 @@
 """Property-based: whatever a user types as overrides, the parser gives a Config or one clean line.
 
-Thousands of generated `key=value` lists go through zoo.config.make_config (what
+Thousands of generated `key=value` lists go through zoo.engine.config.make_config (what
 `python -m zoo train NAME key=value ...` calls) for recipes with int, float,
 bool, str and Literal keys. The only allowed outcomes are a valid Config of the
 recipe or a ValueError whose message is one non-empty line. No TF work per example.
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zoo import config as config_lib
-from zoo import registry
+from zoo.engine import config as config_lib
+from zoo.engine import registry
 
 # digits_mlp: int/float/bool/Literal keys with range checks; music_lstm adds a free str key.
 RECIPES = ["digits_mlp", "music_lstm"]

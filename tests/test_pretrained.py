@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo import cli, pretrained, registry, runs, trainer
+from zoo.commands import cli
+from zoo.hub import pretrained
+from zoo.engine import registry, runs, trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
 
@@ -73,7 +75,7 @@ def test_shipped_checkpoint_matches_its_card(name):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_card_command_still_gives_the_shipped_config(name):
     """A recipe whose defaults changed after shipping makes its card's command lie: reship it."""
-    from zoo import config as config_lib
+    from zoo.engine import config as config_lib
 
     card = json.loads((pretrained.ROOT / "pretrained" / name / "card.json").read_text())
     recipe = registry.get_recipe(card["recipe"])
@@ -327,7 +329,7 @@ def test_predict_digit_from_png(capsys, monkeypatch, tmp_path, name):
 
 def test_png_reading_matches_the_dataset_scale():
     from datasets import digits
-    from zoo import predict
+    from zoo.inference import predict
 
     info = digits.load().info
     features, _ = _digits_test()
@@ -480,7 +482,7 @@ RECURRENT = [name for name in ("music_lstm", "sentiment_lstm") if name in SHIPPE
 
 @pytest.mark.parametrize("name", RECURRENT)
 def test_export_lstm_tflite_matches_keras(name, tmp_path):
-    from zoo import export
+    from zoo.inference import export
 
     loaded = pretrained.load(name)
     features, _ = next(iter(loaded.splits.test.batch(1).as_numpy_iterator()))
@@ -502,7 +504,7 @@ def test_export_lstm_tflite_matches_keras(name, tmp_path):
 
 
 def test_ship_writes_card_manifest_and_reuses_finished_seeds(tmp_path, monkeypatch, capsys):
-    from zoo import cards
+    from zoo.hub import ship as cards
 
     destination = tmp_path / "pretrained" / "perceptron_gates"
     manifest = tmp_path / "manifest.json"
@@ -537,7 +539,7 @@ def test_ship_writes_card_manifest_and_reuses_finished_seeds(tmp_path, monkeypat
 
 
 def test_ship_refuses_a_seed_override():
-    from zoo import cards
+    from zoo.hub import ship as cards
 
     with pytest.raises(ValueError, match="--seeds"):
         cards.ship("perceptron_gates", ["seed=3"], [0, 1, 2], verbose=False)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 import zoo
-from zoo import runs
+from zoo.engine import runs
 
 # Small enough for every recipe's default data and model to take a few seconds.
 SMOKE = {"max_steps": 2, "epochs": 1, "batch_size": 8}

@@ -14,10 +14,10 @@ import tensorflow_datasets as tfds
 import datasets
 import zoo
 from recipes import _transformer
-from zoo import cli
-from zoo import config as config_lib
-from zoo import registry
-from zoo import trainer
+from zoo.commands import cli
+from zoo.engine import config as config_lib
+from zoo.engine import registry
+from zoo.engine import trainer
 
 TINY = ["model_dim=16", "num_heads=2", "num_blocks=2", "ff_dim=16", "epochs=1", "max_steps=2", "batch_size=4"]
 TUNE = "X:1\nT:Test\nM:6/8\nK:D\n|:dAF AFA|dAF G2E|FAd fed|cBA GFE:|\n"
@@ -147,7 +147,7 @@ def tiny_music_run(tmp_path_factory):
 
 def test_attention_weights_are_causal_distributions(tiny_music_run):
     recipe = registry.get_recipe("music_transformer")
-    from zoo import runs
+    from zoo.engine import runs
 
     run = runs.load_run(recipe, tiny_music_run)
     model, info, config = run.model, run.info, run.config

@@ -19,7 +19,9 @@ import tensorflow as tf
 import zoo
 from datasets import translation
 from recipes import _translation
-from zoo import cli, pretrained, runs
+from zoo.commands import cli
+from zoo.hub import pretrained
+from zoo.engine import runs
 
 
 def test_the_corpus_is_real_reversible_and_split_by_value():

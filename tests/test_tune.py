@@ -7,11 +7,11 @@ import types
 import keras
 import pytest
 
-from zoo import cli
-from zoo import config as config_lib
-from zoo import registry
-from zoo import trainer
-from zoo import tune
+from zoo.commands import cli
+from zoo.engine import config as config_lib
+from zoo.engine import registry
+from zoo.engine import trainer
+from zoo.lab import tune
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Small enough for a few seconds a trial; every trial is cut at 2 steps.
@@ -20,7 +20,7 @@ FIXED = ["max_steps=2", "epochs=1"]
 
 @pytest.fixture
 def train_calls(monkeypatch):
-    """Counts zoo.trainer.train calls and forbids model.fit: trials must use our trainer."""
+    """Counts zoo.engine.trainer.train calls and forbids model.fit: trials must use our trainer."""
     calls = []
     real_train = trainer.train
 
@@ -29,7 +29,7 @@ def train_calls(monkeypatch):
         return real_train(recipe, config, workdir, *args, **kwargs)
 
     def no_fit(*args, **kwargs):
-        raise AssertionError("a trial called model.fit instead of zoo.trainer.train")
+        raise AssertionError("a trial called model.fit instead of zoo.engine.trainer.train")
 
     monkeypatch.setattr(trainer, "train", counting_train)
     monkeypatch.setattr(keras.Model, "fit", no_fit)

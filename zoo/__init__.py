@@ -6,7 +6,7 @@
     config = zoo.make_config(recipe, {"epochs": 3})
     result = zoo.train(recipe, config, "runs/digits_mlp")
 
-The command line (`python -m zoo ...`, see zoo/cli.py) wraps the same calls.
+The command line (`python -m zoo ...`, see zoo/commands/cli.py) wraps the same calls.
 The names below are imported on first use, so `python -m zoo` can set up its
 stderr before TensorFlow loads.
 """
@@ -15,15 +15,15 @@ import importlib
 import importlib.util
 
 _EXPORTS = {
-    "Recipe": "zoo.registry",
-    "get_recipe": "zoo.registry",
-    "list_recipes": "zoo.registry",
-    "TrainResult": "zoo.trainer",
-    "train": "zoo.trainer",
-    "evaluate": "zoo.runs",
-    "load_model": "zoo.runs",
-    "load_run": "zoo.runs",
-    "load_pretrained": "zoo.pretrained",
+    "Recipe": "zoo.engine.registry",
+    "get_recipe": "zoo.engine.registry",
+    "list_recipes": "zoo.engine.registry",
+    "TrainResult": "zoo.engine.trainer",
+    "train": "zoo.engine.trainer",
+    "evaluate": "zoo.engine.runs",
+    "load_model": "zoo.engine.runs",
+    "load_run": "zoo.engine.runs",
+    "load_pretrained": "zoo.hub.pretrained",
 }
 
 __all__ = sorted([*_EXPORTS, "make_config"])
@@ -31,7 +31,7 @@ __all__ = sorted([*_EXPORTS, "make_config"])
 
 def make_config(recipe, overrides=None):
     """The recipe's Config with `overrides` (a dict or ["key=value", ...]) applied."""
-    from zoo import config, registry
+    from zoo.engine import config, registry
 
     if isinstance(recipe, str):
         recipe = registry.get_recipe(recipe)
@@ -41,6 +41,6 @@ def make_config(recipe, overrides=None):
 def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
-    if importlib.util.find_spec(f"zoo.{name}") is not None:  # zoo.pretrained, zoo.runs, ...
+    if importlib.util.find_spec(f"zoo.{name}") is not None:  # zoo.hub.pretrained, zoo.engine.runs, ...
         return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""`python -m zoo ...` and the installed `zoo` command: see zoo/cli.py."""
+"""`python -m zoo ...` and the installed `zoo` command: see zoo/commands/cli.py."""
 
 import os
 import sys
@@ -24,7 +24,7 @@ def _silence_native_stderr() -> None:
 def run() -> None:
     """The `zoo` console script (pyproject.toml) and `python -m zoo`."""
     _silence_native_stderr()
-    from zoo import cli
+    from zoo.commands import cli
 
     sys.exit(cli.main(sys.argv[1:]))
 

@@ -6,7 +6,7 @@ import pytest
 from absl import flags
 from absl.testing import flagsaver
 
-from zoo import cli
+from zoo.commands import cli
 
 
 def test_list_prints_one_row_per_recipe(capsys):
@@ -83,7 +83,7 @@ def test_absl_verbosity_shows_or_hides_the_epoch_lines(tmp_path, caplog):
 
 COLD_START = """
 import sys, time
-from zoo import cli
+from zoo.commands import cli
 for argv in {argvs!r}:
     try:
         code = cli.main(argv)
@@ -99,7 +99,7 @@ def test_list_help_and_user_mistakes_do_not_load_tensorflow(tmp_path):
     import subprocess
     import sys
 
-    from zoo import registry
+    from zoo.engine import registry
 
     argvs = [
         ["list"],
@@ -139,7 +139,7 @@ def test_a_recipe_file_outside_recipes_trains_evaluates_and_is_recorded(tmp_path
     import hashlib
     import shutil
 
-    from zoo import registry
+    from zoo.engine import registry
 
     mine = tmp_path / "experiments" / "my_gates.py"
     mine.parent.mkdir()
@@ -189,7 +189,7 @@ def test_log_dir_writes_the_progress_to_absl_log_files(tmp_path):
 def test_a_recipe_file_compares_and_refuses_pretrained(tmp_path, capsys):
     import shutil
 
-    from zoo import registry
+    from zoo.engine import registry
 
     mine = tmp_path / "my_gates.py"
     shutil.copy(registry.recipes_dir() / "perceptron_gates.py", mine)
@@ -202,7 +202,7 @@ def test_a_recipe_file_compares_and_refuses_pretrained(tmp_path, capsys):
 def test_a_run_of_one_recipe_file_is_not_resumed_or_read_by_another_of_the_same_name(tmp_path, capsys):
     import shutil
 
-    from zoo import registry
+    from zoo.engine import registry
 
     first, second = tmp_path / "a" / "gates_copy.py", tmp_path / "b" / "gates_copy.py"
     for path in (first, second):

@@ -3,7 +3,7 @@
 import pytest
 
 from recipes import perceptron_gates
-from zoo import config as config_lib
+from zoo.engine import config as config_lib
 
 Config = perceptron_gates.Config
 

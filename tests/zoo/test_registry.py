@@ -3,7 +3,7 @@
 import pytest
 
 import zoo
-from zoo import registry
+from zoo.engine import registry
 
 
 def test_lists_the_shipped_recipes_and_skips_helpers():
@@ -22,7 +22,7 @@ def test_unknown_recipe_lists_known_names():
 
 def test_every_recipe_honours_the_contract():
     from recipes import _common
-    from zoo import pretrained
+    from zoo.hub import pretrained
 
     shipped = pretrained.read_manifest()["models"]
     for name in zoo.list_recipes():
@@ -54,11 +54,11 @@ def test_a_config_that_does_not_subclass_train_config_is_refused(monkeypatch):
 
 
 def test_submodules_are_reachable_after_a_plain_import_zoo():
-    """`zoo.pretrained.load(...)`, as pretrained/README.md writes it, works after `import zoo`."""
+    """`zoo.hub.pretrained.load(...)`, as pretrained/README.md writes it, works after `import zoo`."""
     import subprocess
     import sys
 
-    code = "import zoo; assert callable(zoo.pretrained.load); zoo.no_such_thing"
+    code = "import zoo; assert callable(zoo.hub.pretrained.load); zoo.no_such_thing"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=registry.recipes_dir().parent)
     assert "AttributeError: module 'zoo' has no attribute 'no_such_thing'" in completed.stderr, completed.stderr
 
@@ -89,7 +89,7 @@ def test_a_config_that_needs_the_module_falls_back_to_importing_it(tmp_path):
 def test_a_config_whose_methods_use_a_module_helper_is_imported_whole(tmp_path, capsys):
     """The class body alone would build, but __post_init__ needs `_limit`: describe must not take
     the Keras-free path, or a valid override would end in a NameError."""
-    from zoo import cli
+    from zoo.commands import cli
 
     source = (registry.recipes_dir() / "perceptron_gates.py").read_text()
     header = "@dataclasses.dataclass(frozen=True)\nclass Config(_common.TrainConfig):"

@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl import flags
 
 import zoo
-from zoo import batches, runs, steps, trainer
+from zoo.engine import batches, runs, steps, trainer
 
 # 16 training rows with batch_size 6: batches of 6, 6 and a ragged 4.
 # checkpoint_seconds=0: a checkpoint at every epoch end, which these tests count on.

@@ -31,7 +31,7 @@ import tempfile
 import time
 
 from zoo import errors
-from zoo import rundir
+from zoo.engine import rundir
 
 RECORD = "gallery.json"
 ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
@@ -53,7 +53,7 @@ def add_command(subparsers) -> None:
 
 
 def find_abcjs(path=None) -> pathlib.Path:
-    from zoo import pretrained
+    from zoo.hub import pretrained
 
     candidates = [path] if path else [ABCJS, pretrained.ROOT / ABCJS]
     for candidate in candidates:
@@ -66,7 +66,8 @@ def find_abcjs(path=None) -> pathlib.Path:
 
 
 def run_gallery(args) -> int:
-    from zoo import generate, pretrained
+    from zoo.inference import generate
+    from zoo.hub import pretrained
 
     if not 1 <= args.tunes <= 20:
         raise errors.UserError(f"--tunes {args.tunes}: use 1 to 20.")
@@ -129,7 +130,8 @@ def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: 
 
 def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
     """Draws every figure and tune into a scratch folder, then claims the names and moves them in."""
-    from zoo import pretrained, registry, runs
+    from zoo.hub import pretrained
+    from zoo.engine import registry, runs
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)
@@ -171,7 +173,7 @@ def _figures(recipe, card: dict, shipped, assets: pathlib.Path) -> list:
     """
     import numpy as np
 
-    from zoo import attention_map
+    from zoo.inference import attention as attention_map
 
     figures = []
     curves = _local_curves(recipe.name, card)
@@ -207,7 +209,7 @@ def _local_curves(name: str, card: dict):
 
 def _tunes(recipe, shipped, assets: pathlib.Path, count: int, length: int, temperature: float, seed: int) -> list:
     """Up to `count` tunes that parse and play, drawing at most DRAWS_PER_TUNE samples per tune kept."""
-    from zoo import generate, music
+    from zoo.inference import generate, music
 
     loaded = shipped()
     hook = generate.generation_hook(recipe)

@@ -2,7 +2,7 @@
 
     import zoo
     model = zoo.load_pretrained("digits_mlp")        # a built keras.Model
-    loaded = zoo.pretrained.load("digits_mlp")        # .model, .config, .info, .entry
+    loaded = zoo.hub.pretrained.load("digits_mlp")        # .model, .config, .info, .entry
 
 `pretrained/manifest.json` lists them:
 
@@ -44,7 +44,7 @@ import urllib.parse
 
 from zoo import errors, files
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # The checkout (or site-packages): zoo/hub/ is two below it.
 PRETRAINED_DIR = ROOT / "pretrained"
 MANIFEST = PRETRAINED_DIR / "manifest.json"
 WEIGHTS_SUFFIXES = (".weights.h5", ".keras")
@@ -59,7 +59,7 @@ class Pretrained:
     config: object  # The recipe's Config, from the shipped config.json.
     info: object  # datasets.DatasetInfo of the data it was trained on.
     splits: object  # datasets.Splits (for evaluation).
-    recipe: object  # zoo.registry.Recipe
+    recipe: object  # zoo.engine.registry.Recipe
     entry: dict  # The manifest entry.
 
 
@@ -72,7 +72,7 @@ def read_manifest(path=None) -> dict:
     manifest can make the zoo import a file. This is checked here, before
     anything is imported.
     """
-    from zoo import registry
+    from zoo.engine import registry
 
     path = pathlib.Path(path or MANIFEST)
     if not path.exists():
@@ -192,7 +192,7 @@ def fetch(name: str, role: str, spec: dict, root=None) -> pathlib.Path:
 
 
 def previous_copy(path: pathlib.Path) -> pathlib.Path:
-    """Where a `ship` keeps pretrained/NAME/FILE while it swaps in the new NAME/ (see zoo/cards.py)."""
+    """Where a `ship` keeps pretrained/NAME/FILE while it swaps in the new NAME/ (see zoo/hub/ship.py)."""
     return path.parent.with_name(f".{path.parent.name}.old") / path.name
 
 
@@ -247,8 +247,8 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
             the weights do not fit the model the config describes.
         FileNotFoundError: a shipped file is missing (or cannot be downloaded).
     """
-    from zoo import config as config_lib
-    from zoo import registry, runs
+    from zoo.engine import config as config_lib
+    from zoo.engine import registry, runs
 
     entry = entry_for(name, manifest_path)
     shipped = entry.get("files", {})
@@ -315,7 +315,7 @@ def load_pretrained(name: str):
 
 def evaluate_pretrained(name: str, split: str = "test") -> dict:
     """Loss and metrics of the shipped checkpoint on one split of its dataset."""
-    from zoo import runs
+    from zoo.engine import runs
 
     loaded = load(name)
     return runs.evaluate_model(loaded.recipe, loaded.model, loaded.splits, split)

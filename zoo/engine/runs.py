@@ -17,10 +17,10 @@ import pathlib
 import keras
 import tensorflow as tf
 
-from zoo import batches as batches_lib
-from zoo import config as config_lib
+from zoo.engine import batches as batches_lib
+from zoo.engine import config as config_lib
 from zoo import errors
-from zoo import rundir
+from zoo.engine import rundir
 
 EVAL_BATCH_SIZE = 256
 
@@ -229,7 +229,7 @@ def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun
     """Loads a finished run of `recipe` from `workdir`.
 
     Args:
-        recipe: the `zoo.registry.Recipe` the run was trained with.
+        recipe: the `zoo.engine.registry.Recipe` the run was trained with.
         workdir: the run directory.
         weights: "best" (lowest validation loss) or "final" (after the last step).
 
@@ -253,16 +253,16 @@ def load(recipe, workdir=None, pretrained: bool = False):
     """What a command runs inference with: the shipped checkpoint, or a run's best weights.
 
     Args:
-        recipe: the `zoo.registry.Recipe`.
+        recipe: the `zoo.engine.registry.Recipe`.
         workdir: the run directory (default runs/NAME); ignored with `pretrained`.
-        pretrained: load the verified shipped checkpoint (zoo/pretrained.py) instead.
+        pretrained: load the verified shipped checkpoint (zoo/hub/pretrained.py) instead.
 
     Returns:
         An object with `model`, `config`, `info` and `splits` (a `LoadedRun`,
         or a `pretrained.Pretrained`).
     """
     if pretrained:
-        from zoo import pretrained as pretrained_lib
+        from zoo.hub import pretrained as pretrained_lib
 
         refuse_pretrained_for_a_file(recipe)
         return pretrained_lib.load(recipe.name)
@@ -271,7 +271,7 @@ def load(recipe, workdir=None, pretrained: bool = False):
 
 def refuse_pretrained_for_a_file(recipe) -> None:
     """--pretrained means the zoo's shipped weights for the zoo's own recipe, never a recipe file's."""
-    from zoo import registry
+    from zoo.engine import registry
 
     if recipe.path is not None and recipe.path.parent != registry.recipes_dir():
         raise errors.UserError(

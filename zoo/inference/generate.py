@@ -17,7 +17,7 @@ vocabulary.
 The weights are the run's best ones (`--workdir`, default runs/NAME), or the
 shipped ones with `--pretrained`. When the model was trained on ABC tunes, the
 text is split into tunes, each saved as .abc and, where music21 parses it and
-it has notes, as .mid and .wav (zoo/music.py); the command prints the
+it has notes, as .mid and .wav (zoo/inference/music.py); the command prints the
 valid-song rate. `--num-tunes K` draws K samples (seeds S, S+1, ...) and keeps
 the first tune of each. It also prints the generation speed in tokens/second.
 """
@@ -27,8 +27,8 @@ import pathlib
 import time
 
 from zoo import errors
-from zoo import registry
-from zoo import rundir
+from zoo.engine import registry
+from zoo.engine import rundir
 
 MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
 # Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
@@ -92,14 +92,14 @@ def sample(hook, model, info, config, prompt, length, temperature, seed, num_sam
 
 
 def run_generate(args) -> int:
-    from zoo import music
+    from zoo.inference import music
 
     check_request(args.length, args.temperature, args.num_tunes)  # These two checks: before TensorFlow loads.
     generation_hook(registry.describe(args.name))
     recipe = registry.get_recipe(args.name)
     hook = generation_hook(recipe)
     workdir = args.workdir or pathlib.Path("runs") / recipe.name
-    from zoo import runs
+    from zoo.engine import runs
 
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     model, info, config = loaded.model, loaded.info, loaded.config
@@ -126,7 +126,7 @@ def output_names(count: int) -> list:
 
 
 def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int:
-    from zoo import music
+    from zoo.inference import music
 
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     rundir.claim_outputs(out, output_names(len(tunes)), RECORD, "generate")

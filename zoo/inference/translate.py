@@ -21,7 +21,7 @@ size; the command line shows it as one line and exit code 2.
 import pathlib
 
 from zoo import errors
-from zoo import registry
+from zoo.engine import registry
 
 
 def add_command(subparsers) -> None:
@@ -47,7 +47,7 @@ def run_translate(args) -> int:
         raise errors.UserError(f"--beam-size {args.beam_size} is not valid; expected an int >= 1; pass e.g. --beam-size 4.")
     recipe = registry.get_recipe(args.name)  # Imports Keras and TensorFlow.
     hook = translation_hook(recipe)
-    from zoo import runs
+    from zoo.engine import runs
 
     loaded = runs.load(recipe, args.workdir, pretrained=args.pretrained)
     print(hook(loaded.model, loaded.info, loaded.config, args.text, args.beam_size))

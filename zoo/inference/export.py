@@ -39,7 +39,7 @@ def add_command(subparsers) -> None:
 
 
 def run_export(args) -> int:
-    from zoo import registry
+    from zoo.engine import registry
 
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     model, info, _, _ = _load(args.name, args.pretrained, args.workdir)
@@ -55,7 +55,7 @@ def run_export(args) -> int:
 
 
 def _load(name, use_pretrained, workdir):
-    from zoo import registry, runs
+    from zoo.engine import registry, runs
 
     loaded = runs.load(registry.get_recipe(name), workdir, pretrained=use_pretrained)
     return loaded.model, loaded.info, loaded.config, loaded.recipe

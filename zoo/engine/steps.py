@@ -14,15 +14,15 @@ gradient equals the single-device mean gradient even for a ragged last batch.
 import keras
 import tensorflow as tf
 
-from zoo import batches as batches_lib
-from zoo import runs
+from zoo.engine import batches as batches_lib
+from zoo.engine import runs
 
 
 class TrainSteps:
     """The compiled call of one run; `__call__` runs it and reads its results once.
 
     Args:
-        recipe: the `zoo.registry.Recipe` (its loss and METRICS).
+        recipe: the `zoo.engine.registry.Recipe` (its loss and METRICS).
         config: the run's Config (grad_clip_norm, skip_nonfinite, jit_compile).
         model, optimizer: what is trained (built in the strategy's scope).
         state: the run's `checkpoints.TrainState`: the step counter and the

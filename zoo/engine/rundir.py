@@ -27,7 +27,7 @@ import shutil
 import subprocess
 import tempfile
 
-from zoo import config as config_lib
+from zoo.engine import config as config_lib
 from zoo import errors, files
 
 MIN_FREE_BYTES = 64 * 1024 * 1024
@@ -286,7 +286,7 @@ def git_commit() -> str:
     '' too for an installed zoo: its folder is then site-packages, which may sit
     inside some other repository whose commit says nothing of the zoo's code.
     """
-    root = pathlib.Path(__file__).resolve().parent.parent
+    root = pathlib.Path(__file__).resolve().parents[2]
     try:
         top = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, timeout=5

@@ -21,8 +21,8 @@ import pathlib
 import numpy as np
 
 from zoo import errors
-from zoo import registry
-from zoo import rundir
+from zoo.engine import registry
+from zoo.engine import rundir
 
 RECORD = "features.json"
 
@@ -47,14 +47,14 @@ def conv_layers(model) -> list:
 
 
 def run_features(args) -> int:
-    from zoo import predict
+    from zoo.inference import predict
 
     recipe = registry.get_recipe(args.name)
     for flag, value in (("--units", args.units), ("--top", args.top)):
         if not 1 <= value <= 64:
             raise errors.UserError(f"{flag} {value} is not valid; expected an int in [1, 64]; pass e.g. {flag} 8.")
     workdir = args.workdir or pathlib.Path("runs") / recipe.name
-    from zoo import runs
+    from zoo.engine import runs
 
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     convolutions = conv_layers(loaded.model)

@@ -32,9 +32,9 @@ from absl import flags
 from absl import logging
 from absl.flags import argparse_flags
 
-from zoo import config as config_lib
+from zoo.engine import config as config_lib
 from zoo import errors
-from zoo import registry
+from zoo.engine import registry
 
 USAGE_ERROR = 2
 # absl's logging flags that setup_logging reads.
@@ -42,8 +42,8 @@ _log_file = None  # The file a --log_dir call opened, closed by the next call.
 LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr", "log_dir")
 # Modules that each add one subcommand through `add_command(subparsers)`.
 COMMAND_MODULES = (
-    "zoo.compare", "zoo.tune", "zoo.generate", "zoo.cards", "zoo.attention_map", "zoo.predict", "zoo.export",
-    "zoo.features", "zoo.launch", "zoo.gallery", "zoo.translate",
+    "zoo.lab.compare", "zoo.lab.tune", "zoo.inference.generate", "zoo.hub.ship", "zoo.inference.attention", "zoo.inference.predict", "zoo.inference.export",
+    "zoo.inference.features", "zoo.commands.launch", "zoo.page.gallery", "zoo.inference.translate",
 )
 
 
@@ -135,7 +135,7 @@ def run_list(args) -> int:
 
 def pretrained_summary(name: str) -> str:
     """'no', or 'yes' with the headline metric from pretrained/manifest.json."""
-    from zoo import pretrained
+    from zoo.hub import pretrained
 
     entry = pretrained.read_manifest()["models"].get(name)
     if not entry:
@@ -150,7 +150,7 @@ def check_overrides(name: str, overrides):
 
 
 def run_train(args) -> int:
-    from zoo import rundir
+    from zoo.engine import rundir
 
     config = check_overrides(args.name, args.overrides)
     name, path = registry.locate(args.name)
@@ -159,7 +159,7 @@ def run_train(args) -> int:
     rundir.check_resumable(workdir, name, config_lib.to_dict(config), {"path": str(path)})
     recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
     config = config_lib.make_config(recipe.Config, args.overrides)
-    from zoo import runs, trainer
+    from zoo.engine import runs, trainer
 
     result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
     test = runs.evaluate_model(recipe, result.model, result.splits, "test")
@@ -183,17 +183,17 @@ def run_evaluate(args) -> int:
             raise errors.UserError(
                 f"--pretrained is for the zoo's own recipes, not the file {args.name}; train it and pass --workdir."
             )
-        from zoo import pretrained
+        from zoo.hub import pretrained
 
         metrics = pretrained.evaluate_pretrained(name, split=args.split)
         print(json.dumps({"recipe": name, "split": args.split, "weights": "pretrained", **metrics}))
         return 0
     workdir = args.workdir or default_workdir(name)
-    from zoo import rundir
+    from zoo.engine import rundir
 
     path = registry.locate(args.name)[1]
     rundir.finished_run(workdir, name, args.weights, {"path": str(path)})  # A wrong --workdir: before TensorFlow loads.
-    from zoo import runs
+    from zoo.engine import runs
 
     metrics = runs.evaluate(registry.get_recipe(args.name), workdir, split=args.split, weights=args.weights)
     print(json.dumps({"recipe": name, "split": args.split, "weights": args.weights, **metrics}))

@@ -1,26 +1,26 @@
 """One GradientTape trainer for every recipe.
 
-The trainer knows a recipe only through its contract (zoo/registry.py): it asks
+The trainer knows a recipe only through its contract (zoo/engine/registry.py): it asks
 for the data, the model, the per-example loss and the metrics, and does the rest
 the same way for all of them:
 
-- A compiled call (zoo/steps.py) runs up to `steps_per_call` optimizer steps
+- A compiled call (zoo/engine/steps.py) runs up to `steps_per_call` optimizer steps
   in a `tf.while_loop` (forward pass, loss, gradients, one all-reduce, optional
   global-norm clipping, apply), so the host is visited once per call, not once
   per step. A call never crosses an epoch's end, a `checkpoint_every` step,
   a step whose TensorBoard scalars are due (every SUMMARY_EVERY) or
   `max_steps`. The call is traced once and never again.
-- Input (zoo/batches.py): a split that fits in memory is held as tensors and
+- Input (zoo/engine/batches.py): a split that fits in memory is held as tensors and
   each step gathers its batch from the epoch's seeded permutation inside the
   loop; a larger split streams through tf.data. Both give the same order for
   the same (seed, epoch), so a resumed run lands on its exact example.
 - Evaluation on the validation split every epoch, early stopping on the
   validation loss that restores the best weights, a progress bar.
-- Checkpoints (zoo/checkpoints.py) of everything a resume needs. Rerunning
+- Checkpoints (zoo/engine/checkpoints.py) of everything a resume needs. Rerunning
   the same command resumes from the newest readable one, bit-identically on
   CPU (see docs/reproducibility.md).
 - Output in the run directory: config.json, metrics.jsonl, tensorboard/,
-  curves.png, final.weights.h5 and best.weights.h5 (see zoo/rundir.py).
+  curves.png, final.weights.h5 and best.weights.h5 (see zoo/engine/rundir.py).
 """
 
 import dataclasses
@@ -35,15 +35,15 @@ import tensorflow as tf
 from absl import flags
 from absl import logging
 
-from zoo import batches as batches_lib
-from zoo import checkpoints as checkpoints_lib
-from zoo import config as config_lib
+from zoo.engine import batches as batches_lib
+from zoo.engine import checkpoints as checkpoints_lib
+from zoo.engine import config as config_lib
 from zoo import errors
-from zoo import optimizers
-from zoo import plots
-from zoo import rundir
-from zoo import runs
-from zoo import steps
+from zoo.engine import optimizers
+from zoo.engine import plots
+from zoo.engine import rundir
+from zoo.engine import runs
+from zoo.engine import steps
 
 # Per-step TensorBoard scalars (loss, gradient norms, learning rate) every this
 # many steps; per-epoch train/validation records are always written.
@@ -78,7 +78,7 @@ class Trainer:
     """Trains one recipe with one config into one run directory.
 
     Args:
-        recipe: a `zoo.registry.Recipe`.
+        recipe: a `zoo.engine.registry.Recipe`.
         config: the recipe's validated Config.
         workdir: the run directory (created if needed).
         strategy: a `tf.distribute.Strategy`; `runs.default_strategy()` if None.

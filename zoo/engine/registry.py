@@ -310,7 +310,7 @@ def _load(name: str, path) -> Recipe:
     if missing:
         raise ValueError(
             f"Recipe {name!r} ({where}) is missing {', '.join(missing)}; "
-            "see the recipe contract in zoo/registry.py."
+            "see the recipe contract in zoo/engine/registry.py."
         )
     from recipes import _common
 

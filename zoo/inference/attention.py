@@ -23,7 +23,7 @@ import pathlib
 import numpy as np
 
 from zoo import errors
-from zoo import registry
+from zoo.engine import registry
 
 MAX_TICK_LABELS = 64  # Above this, label every k-th token so the labels stay readable.
 
@@ -90,7 +90,7 @@ def plot_attention(tokens, weights, path, title: str) -> None:
 
 def run_attention(args) -> int:
     attention_hook(registry.describe(args.name))  # No such hook: said before TensorFlow loads.
-    from zoo import runs
+    from zoo.engine import runs
 
     recipe = registry.get_recipe(args.name)
     hook = attention_hook(recipe)

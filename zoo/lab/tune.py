@@ -16,7 +16,7 @@ The ranges come from the recipe's `SEARCH_SPACE`:
 The `key=value` arguments are fixed for every trial (say epochs=20 to keep trials
 short) and must not name a searched key. keras-tuner's oracles (RandomSearch,
 GridSearch, BayesianOptimization) propose the values; each trial is trained by
-zoo.trainer (the GradientTape trainer with its checkpoints and early stopping),
+zoo.engine.trainer (the GradientTape trainer with its checkpoints and early stopping),
 not by `model.fit`: `ZooTuner` subclasses `keras_tuner.Tuner` and overrides
 `run_trial`. A trial's score is its best validation loss (`--objective loss`,
 the default) or its recipe's headline metric at that epoch
@@ -68,12 +68,12 @@ import os
 import pathlib
 import time
 
-from zoo import cli
-from zoo import compare as compare_lib
-from zoo import config as config_lib
+from zoo.commands import cli
+from zoo.lab import compare as compare_lib
+from zoo.engine import config as config_lib
 from zoo import errors
-from zoo import registry
-from zoo import rundir
+from zoo.engine import registry
+from zoo.engine import rundir
 
 SEARCHES = ("random", "grid", "bayesian")
 KINDS = ("log", "int", "float", "choice")
@@ -96,7 +96,7 @@ def search_space(recipe) -> dict:
         raise errors.UserError(
             f"Recipe {recipe.name!r} declares no SEARCH_SPACE, so there is nothing to tune; add e.g. "
             'SEARCH_SPACE = {"learning_rate": ("log", 1e-4, 1e-2)} to '
-            f"recipes/{recipe.name}.py (see zoo/tune.py), or use `python -m zoo compare`."
+            f"recipes/{recipe.name}.py (see zoo/lab/tune.py), or use `python -m zoo compare`."
         )
     types = config_lib.field_types(recipe.Config)
     for key, entry in space.items():
@@ -185,11 +185,11 @@ def _atomic(oracle_class):
 
 
 def _tuner_class():
-    """ZooTuner, defined on first use so that importing zoo.tune stays light."""
+    """ZooTuner, defined on first use so that importing zoo.lab.tune stays light."""
     import keras_tuner
 
     class ZooTuner(keras_tuner.Tuner):
-        """A keras-tuner Tuner whose trials are run by zoo.trainer, not model.fit."""
+        """A keras-tuner Tuner whose trials are run by zoo.engine.trainer, not model.fit."""
 
         def __init__(self, recipe, fixed: dict, verbose: bool, **kwargs):
             self.recipe = recipe
@@ -219,7 +219,7 @@ def _tuner_class():
             keras.backend.clear_session()
             started = time.perf_counter()
             try:
-                from zoo import trainer
+                from zoo.engine import trainer
 
                 result = trainer.train(self.recipe, config, trial_dir / "run", verbose=self.train_verbose)
             except FloatingPointError as error:
@@ -322,7 +322,7 @@ def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=N
     """Runs (or resumes) a search and summarises every trial.
 
     Args:
-        recipe: a `zoo.registry.Recipe` or its name.
+        recipe: a `zoo.engine.registry.Recipe` or its name.
         search: random, grid or bayesian.
         trials: the number of trials in total (finished ones count).
         fixed: overrides for every trial ({key: "value"}).

@@ -32,11 +32,11 @@ import time
 
 from absl import logging
 
-from zoo import cli
-from zoo import config as config_lib
+from zoo.commands import cli
+from zoo.engine import config as config_lib
 from zoo import errors, files
-from zoo import registry
-from zoo import rundir
+from zoo.engine import registry
+from zoo.engine import rundir
 
 FULL_BATCH = "full"
 # The file each finished (or diverged) run leaves so that a rerun can skip it.
@@ -133,7 +133,7 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
     """Trains `recipe` once per value of `key` and compares the runs.
 
     Args:
-        recipe: a `zoo.registry.Recipe` or its name.
+        recipe: a `zoo.engine.registry.Recipe` or its name.
         key: the Config key to vary.
         values: the values as strings (parsed by the Config), e.g. ["sgd", "adam"];
             "full" for batch_size means the whole training split.
@@ -214,7 +214,7 @@ def _train_one(recipe, config, run_path: pathlib.Path, verbose: bool) -> dict:
     started = time.perf_counter()
     record = {"config": config_lib.to_dict(config)}
     try:
-        from zoo import trainer
+        from zoo.engine import trainer
 
         result = trainer.train(recipe, config, run_path, verbose=verbose)
     except FloatingPointError as error:

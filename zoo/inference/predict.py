@@ -80,7 +80,7 @@ def read_input(path) -> bytes:
 
 def load(name, use_pretrained: bool, workdir=None):
     """(model, info, config, recipe) of a classifier, regressor or forecaster: shipped, or a run's."""
-    from zoo import registry
+    from zoo.engine import registry
 
     recipe = registry.get_recipe(name)
     if recipe.task not in ("classification", "binary", "regression", "forecasting"):
@@ -88,7 +88,7 @@ def load(name, use_pretrained: bool, workdir=None):
             f"{name} is a {recipe.task} recipe; predict handles classifiers, regressors and forecasters; "
             f"use `python -m zoo generate {name}` for a language model."
         )
-    from zoo import runs
+    from zoo.engine import runs
 
     loaded = runs.load(recipe, workdir, pretrained=use_pretrained)
     return loaded.model, loaded.info, loaded.config, recipe

@@ -1,0 +1,1 @@
+"""Shipped weights: the pretrained manifest, verified loading, and `ship` (seeds -> card -> manifest)."""

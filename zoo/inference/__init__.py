@@ -1,0 +1,1 @@
+"""Using a trained model: predict, generate, translate, forecast, features, attention and export."""

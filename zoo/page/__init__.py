@@ -1,0 +1,1 @@
+"""The static gallery page of the shipped models."""
