@@ -293,6 +293,41 @@ def test_a_dangling_link_named_like_an_output_is_not_written_through(tmp_path, c
     assert files_under(tmp_path) == before and not os.path.lexists(outside / name)
 
 
+@pytest.mark.parametrize(
+    "link, target",
+    [
+        ("mine/linked.py", "digits_mlp.py"),  # Another stem: no module recipes.linked to import.
+        ("mine/digits_mlp.py", "binary_mlp.py"),  # The stem of another zoo recipe: which one would run?
+    ],
+)
+def test_a_linked_recipe_file_that_renames_its_target_is_refused(tmp_path, capsys, monkeypatch, link, target):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / link).parent.mkdir()
+    (tmp_path / link).symlink_to(ROOT / "recipes" / target)
+    recipe_before = (ROOT / "recipes" / target).read_bytes()
+    before = files_under(tmp_path)
+    assert cli.main(["train", link, "epochs=1", "max_steps=1", "--quiet"]) == 2
+    error = one_error_line(capsys)
+    assert f"recipe file {link} is a symbolic link to {ROOT / 'recipes' / target}" in error
+    assert files_under(tmp_path) == before  # No runs/ folder, nothing trained.
+    assert (ROOT / "recipes" / target).read_bytes() == recipe_before
+
+
+def test_a_linked_recipe_file_that_keeps_its_name_is_the_file_it_links_to(tmp_path):
+    from zoo import registry
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "digits_mlp.py").symlink_to(ROOT / "recipes" / "digits_mlp.py")
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(ROOT / "recipes" / "binary_mlp.py", tmp_path / "elsewhere" / "my_mlp.py")
+    (tmp_path / "mine" / "my_mlp.py").symlink_to(tmp_path / "elsewhere" / "my_mlp.py")
+    zoo_own = registry.get_recipe(str(tmp_path / "mine" / "digits_mlp.py"))
+    assert zoo_own.name == "digits_mlp" and zoo_own.module is registry.get_recipe("digits_mlp").module
+    assert registry.describe(str(tmp_path / "mine" / "digits_mlp.py")).Config is registry.describe("digits_mlp").Config
+    theirs = registry.get_recipe(str(tmp_path / "mine" / "my_mlp.py"))
+    assert theirs.name == "my_mlp" and theirs.path == (tmp_path / "elsewhere" / "my_mlp.py").resolve()
+
+
 def test_attention_replaces_its_own_png_and_keeps_the_others_it_wrote(tmp_path, capsys):
     argv = ["attention", "music_transformer", "--pretrained", "--text", "X:1"]
     for block in ("1", "2", "1"):  # The rerun of block 1 replaces its PNG; block 2's stays.
