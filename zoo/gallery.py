@@ -79,9 +79,10 @@ def run_gallery(args) -> int:
     abcjs = find_abcjs(args.abcjs)
     if args.screenshot:
         check_screenshot(args.screenshot)  # Before minutes of drawing, not after.
-    outputs.check(args.out, ["index.html"], RECORD, "gallery")  # A forged record or a link: before minutes of drawing.
+    outputs.check(args.out, [], RECORD, "gallery")  # A forged record: said before the folder is touched.
     started = time.perf_counter()
     with outputs.Outputs(args.out, RECORD, "gallery") as outs:
+        outputs.check(args.out, ["index.html"], RECORD, "gallery")  # A stranger in the way: before minutes of drawing.
         page = build(outs, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
     print(f"gallery: {len(names)} recipes, {page['tunes']} tunes in {time.perf_counter() - started:.0f} s; open {args.out / 'index.html'}")
     if args.screenshot:
