@@ -232,3 +232,107 @@ def test_export_never_replaces_what_is_there(tmp_path, capsys):
     assert cli.main(["export", "digits_mlp", "--pretrained", "--format", "tflite", "--out", str(out)]) == 2
     assert "already exists; export never replaces" in one_error_line(capsys)
     assert snapshot(out) == before
+
+
+# ------------------------------------------------ outputs never reach outside --out
+
+
+def files_under(directory: pathlib.Path) -> dict:
+    """Every entry under `directory` (links not followed): its bytes for a file, its target for a link."""
+    return {
+        str(path.relative_to(directory)): os.readlink(path) if path.is_symlink() else path.read_bytes() if path.is_file() else None
+        for path in sorted(directory.rglob("*"))
+    }
+
+
+def test_attention_never_overwrites_a_png_it_did_not_write(tmp_path, capsys):
+    user = tmp_path / "map.png"
+    user.write_bytes(b"\x89PNG\r\n\x1a\nthe user's own picture")
+    before = files_under(tmp_path)
+    code = cli.main(["attention", "music_transformer", "--pretrained", "--text", "X:1", "--out", str(user)])
+    assert code == 2
+    assert "already has map.png, which attention did not write" in one_error_line(capsys)
+    assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["generate", "gallery"])
+def test_a_forged_record_cannot_delete_through_a_linked_folder(tmp_path, capsys, command):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    if command == "generate":
+        record, argv = "generation.json", ["generate", "music_lstm", "--pretrained", "--length", "5", "--out", str(out)]
+    else:
+        (tmp_path / "abcjs.js").write_text("// abcjs")
+        record, argv = "gallery.json", ["gallery", "--only", "digits_mlp", "--abcjs", str(tmp_path / "abcjs.js"), "--out", str(out)]
+    (out / record).write_text(json.dumps({"files": ["link/victim.txt"]}))
+    before = files_under(tmp_path)
+    assert cli.main(argv) == 2
+    error = one_error_line(capsys)
+    assert f"lists 'link/victim.txt', but {out / 'link'} is a symbolic link" in error
+    assert files_under(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "name, argv",
+    [
+        ("generated.txt", ["generate", "music_lstm", "--pretrained", "--length", "5"]),
+        ("model.tflite", ["export", "digits_mlp", "--pretrained", "--format", "tflite"]),
+        ("savedmodel", ["export", "digits_mlp", "--pretrained", "--format", "savedmodel"]),
+    ],
+)
+def test_a_dangling_link_named_like_an_output_is_not_written_through(tmp_path, capsys, name, argv):
+    outside, out = tmp_path / "outside", tmp_path / "out"
+    outside.mkdir()
+    out.mkdir()
+    (out / name).symlink_to(outside / name)  # Dangling: writing through it would create outside/NAME.
+    before = files_under(tmp_path)
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    assert f"{out / name} is a symbolic link" in one_error_line(capsys)
+    assert files_under(tmp_path) == before and not os.path.lexists(outside / name)
+
+
+@pytest.mark.parametrize(
+    "link, target",
+    [
+        ("mine/linked.py", "digits_mlp.py"),  # Another stem: no module recipes.linked to import.
+        ("mine/digits_mlp.py", "binary_mlp.py"),  # The stem of another zoo recipe: which one would run?
+    ],
+)
+def test_a_linked_recipe_file_that_renames_its_target_is_refused(tmp_path, capsys, monkeypatch, link, target):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / link).parent.mkdir()
+    (tmp_path / link).symlink_to(ROOT / "recipes" / target)
+    recipe_before = (ROOT / "recipes" / target).read_bytes()
+    before = files_under(tmp_path)
+    assert cli.main(["train", link, "epochs=1", "max_steps=1", "--quiet"]) == 2
+    error = one_error_line(capsys)
+    assert f"recipe file {link} is a symbolic link to {ROOT / 'recipes' / target}" in error
+    assert files_under(tmp_path) == before  # No runs/ folder, nothing trained.
+    assert (ROOT / "recipes" / target).read_bytes() == recipe_before
+
+
+def test_a_linked_recipe_file_that_keeps_its_name_is_the_file_it_links_to(tmp_path):
+    from zoo.engine import registry
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "digits_mlp.py").symlink_to(ROOT / "recipes" / "digits_mlp.py")
+    (tmp_path / "elsewhere").mkdir()
+    shutil.copy(ROOT / "recipes" / "binary_mlp.py", tmp_path / "elsewhere" / "my_mlp.py")
+    (tmp_path / "mine" / "my_mlp.py").symlink_to(tmp_path / "elsewhere" / "my_mlp.py")
+    zoo_own = registry.get_recipe(str(tmp_path / "mine" / "digits_mlp.py"))
+    assert zoo_own.name == "digits_mlp" and zoo_own.module is registry.get_recipe("digits_mlp").module
+    assert registry.describe(str(tmp_path / "mine" / "digits_mlp.py")).Config is registry.describe("digits_mlp").Config
+    theirs = registry.get_recipe(str(tmp_path / "mine" / "my_mlp.py"))
+    assert theirs.name == "my_mlp" and theirs.path == (tmp_path / "elsewhere" / "my_mlp.py").resolve()
+
+
+def test_attention_replaces_its_own_png_and_keeps_the_others_it_wrote(tmp_path, capsys):
+    argv = ["attention", "music_transformer", "--pretrained", "--text", "X:1"]
+    for block in ("1", "2", "1"):  # The rerun of block 1 replaces its PNG; block 2's stays.
+        assert cli.main([*argv, "--block", block, "--out", str(tmp_path / f"block{block}.png")]) == 0
+    assert json.loads((tmp_path / "attention.json").read_text())["files"] == ["block1.png", "block2.png"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock", "attention.json", "block1.png", "block2.png"]

@@ -65,9 +65,20 @@ def is_path(name: str) -> bool:
 def locate(name: str):
     """(recipe name, file) for a zoo recipe's name or a recipe file's path.
 
+    A path is resolved once, here, and the file returned is the one that both
+    `describe` (which checks the overrides against its Config) and `get_recipe`
+    (which runs it) read. A symbolic link (or a path through linked folders)
+    works when it keeps the file's name: `mine/digits_mlp.py` linked to
+    recipes/digits_mlp.py is the zoo's digits_mlp, one linked to a file
+    elsewhere is that file. A link whose name differs from its target's is
+    refused: the recipe's name is its file's name, and a link `binary_mlp.py`
+    to recipes/digits_mlp.py would give one file two names (and the name of
+    another of the zoo's recipes).
+
     Raises:
-        errors.UserError: an unknown name (the message lists the known ones), or
-            a path that is not a `.py` file whose stem is a Python identifier.
+        errors.UserError: an unknown name (the message lists the known ones), a
+            path that is not a `.py` file whose stem is a Python identifier, or a
+            link whose name is not its target's.
         errors.MissingFileError: the path does not exist.
     """
     name = str(name)
@@ -89,7 +100,15 @@ def locate(name: str):
             f"recipe file {path}: its name {path.stem!r} must be a Python identifier not starting with '_' "
             "(it becomes the recipe's name)."
         )
-    return path.stem, path.resolve()
+    resolved = path.resolve()  # Resolved once: every later step reads this file, and no other.
+    if resolved.stem != path.stem:
+        raise errors.UserError(
+            f"recipe file {path} is a symbolic link to {resolved}, whose name {resolved.stem!r} is not "
+            f"{path.stem!r}; a recipe's name is its file's name, so a link must keep it. Link it as "
+            f"{path.with_name(resolved.name)}, or replace the link with a copy of the file to make a recipe "
+            f"{path.stem!r} of its own."
+        )
+    return path.stem, resolved
 
 
 def file_digest(path) -> str:

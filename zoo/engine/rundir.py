@@ -205,44 +205,6 @@ class RunDir:
         write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
-def claim_outputs(out: pathlib.Path, names, record: str, command: str) -> None:
-    """Makes room for a command's output files in `out` without touching a file it did not write.
-
-    The files an earlier call wrote are listed (key "files") in out/RECORD;
-    those are removed, to be written again. Any other file among `names` that
-    is in the way is refused, before anything is written.
-    """
-    listing = out / record
-    ours = set()
-    if listing.exists():
-        try:
-            ours = set(json.loads(listing.read_text())["files"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise errors.UserError(f"{listing} is not a record of {command} ({error}); pass another --out.") from None
-        outside = sorted(name for name in ours if not isinstance(name, str) or not _inside(name))
-        if outside:
-            raise errors.UserError(
-                f"{listing} lists {outside[0]!r}, which is not a file inside {out}; it is not a record of "
-                f"{command}'s; nothing was changed. Pass another --out."
-            )
-        ours.add(record)
-    in_the_way = sorted(name for name in names if (out / name).exists() and name not in ours)
-    if in_the_way:
-        raise errors.UserError(
-            f"--out {str(out)!r} already has {', '.join(in_the_way[:3])}, which {command} did not write; "
-            "nothing was changed. Pass another --out."
-        )
-    for name in sorted(ours - {record}):
-        if (out / name).is_file():
-            (out / name).unlink()
-
-
-def _inside(name: str) -> bool:
-    """A relative path that stays inside its folder (no absolute path, no `..`)."""
-    path = pathlib.PurePosixPath(name)
-    return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
-
-
 def _check_writable(folder: pathlib.Path, what: str, remedy: str) -> None:
     """Creates `folder` if needed and writes (and removes) a scratch file in it; UserError if it cannot."""
     try:

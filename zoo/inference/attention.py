@@ -9,6 +9,10 @@ shows how much token t attends to each token (columns), so each row sums to 1;
 a causal language model's upper triangle is empty. In `--text`, the two
 characters backslash-n stand for a newline (ABC tunes are line based).
 
+The PNG's folder gets `attention.json`, the list of the PNGs attention wrote
+there: a rerun replaces its own PNG, and a file of the user's (or a symbolic
+link) at `--out` is refused, never overwritten (zoo/outputs.py).
+
 A recipe can draw attention when it defines the hook
 
     def attention_maps(model, info, config, text: str, block: int) -> (tokens, weights)
@@ -23,8 +27,10 @@ import pathlib
 import numpy as np
 
 from zoo import errors
+from zoo import outputs
 from zoo.engine import registry
 
+RECORD = "attention.json"  # The PNGs attention wrote into a folder: a rerun may replace these, and only these.
 MAX_TICK_LABELS = 64  # Above this, label every k-th token so the labels stay readable.
 
 
@@ -89,11 +95,7 @@ def plot_attention(tokens, weights, path, title: str) -> None:
 
 
 def run_attention(args) -> int:
-    attention_hook(registry.describe(args.name))  # No such hook: said before TensorFlow loads.
-    from zoo.engine import runs
-
-    recipe = registry.get_recipe(args.name)
-    hook = attention_hook(recipe)
+    attention_hook(registry.describe(args.name))  # These mistakes are said before TensorFlow loads.
     text = args.text.replace("\\n", "\n")
     if not text.strip():
         raise errors.UserError("--text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
@@ -101,12 +103,22 @@ def run_attention(args) -> int:
         raise errors.UserError(f"--block {args.block} is not valid; blocks count from 1; pass e.g. --block 1.")
     if args.out is not None and args.out.suffix.lower() != ".png":
         raise errors.UserError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
-    workdir = args.workdir or pathlib.Path("runs") / recipe.name
+    workdir = args.workdir or pathlib.Path("runs") / registry.locate(args.name)[0]
+    out = args.out or workdir / f"attention_block{args.block}.png"
+    folder = out.absolute().parent  # Its folder holds RECORD, which lists the PNGs attention wrote there.
+    outputs.check(folder, [out.name], RECORD, "attention")
+    from zoo.engine import runs
+
+    recipe = registry.get_recipe(args.name)
+    hook = attention_hook(recipe)
     loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
     model, info, config = loaded.model, loaded.info, loaded.config
     tokens, weights = hook(model, info, config, text, args.block)
-    out = args.out or workdir / f"attention_block{args.block}.png"
     title = f"{recipe.name}: block {args.block}, {len(tokens)} tokens, {np.shape(weights)[0]} heads"
-    plot_attention(tokens, weights, out, title)
+    with outputs.Outputs(folder, RECORD, "attention", keeps_earlier=True) as outs:
+        outs.claim([out.name])
+        plot_attention(tokens, weights, outs.scratch / out.name, title)
+        outs.place(out.name)
+        outs.finish()
     print(f"{recipe.name}: attention of block {args.block} ({np.shape(weights)[0]} heads, {len(tokens)} tokens) written to {out}")
     return 0

@@ -17,14 +17,21 @@ size 1 and the dataset's sequence length (info.input_shape); call it once per
 sequence. Only if that fails too is the converter allowed `SELECT_TF_OPS`, and
 the command says so: such a file needs the Flex delegate, which this TF build's
 `tf.lite.Interpreter` does not link.
+
+Export never replaces anything: a file, folder or symbolic link (dangling or
+not) already at OUT/savedmodel or OUT/model.tflite is refused in one line,
+before TensorFlow loads. The export is written aside and renamed into place
+(zoo/outputs.py).
 """
 
 import pathlib
 import tempfile
 
 from zoo import errors
+from zoo import outputs
 
 FORMATS = ("savedmodel", "tflite")
+TARGETS = {"savedmodel": "savedmodel", "tflite": "model.tflite"}  # What each format writes into --out.
 
 
 def add_command(subparsers) -> None:
@@ -42,15 +49,21 @@ def run_export(args) -> int:
     from zoo.engine import registry
 
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
-    model, info, _, _ = _load(args.name, args.pretrained, args.workdir)
     out = args.out or pathlib.Path("exports") / name
-    if args.format == "savedmodel":
-        path = export_savedmodel(model, out / "savedmodel", info)
-        print(f"{name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
-    else:
-        path, how = export_tflite(model, out / "model.tflite", info)
-        note = "; it needs the Flex delegate at run time" if "SELECT_TF_OPS" in how else ""
-        print(f"{name}: TFLite model in {path} (converted with {how}{note})")
+    target = TARGETS[args.format]
+    outputs.check(out, [target], None, "export")  # A file or link in the way: said before TensorFlow loads.
+    model, info, _, _ = _load(args.name, args.pretrained, args.workdir)
+    with outputs.Outputs(out, None, "export") as outs:  # No record: export never replaces anything.
+        outs.claim([target])
+        if args.format == "savedmodel":
+            export_savedmodel(model, outs.scratch / target, info)
+            path = outs.place(target)
+            print(f"{name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
+        else:
+            _, how = export_tflite(model, outs.scratch / target, info)
+            path = outs.place(target)
+            note = "; it needs the Flex delegate at run time" if "SELECT_TF_OPS" in how else ""
+            print(f"{name}: TFLite model in {path} (converted with {how}{note})")
     return 0
 
 

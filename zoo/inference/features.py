@@ -15,14 +15,13 @@ Writes, into DIR (default WORKDIR/features, or runs/NAME_pretrained/features):
 The input is a PNG or the model's numbers, read as `predict` reads them.
 """
 
-import json
 import pathlib
 
 import numpy as np
 
 from zoo import errors
+from zoo import outputs
 from zoo.engine import registry
-from zoo.engine import rundir
 
 RECORD = "features.json"
 
@@ -49,10 +48,12 @@ def conv_layers(model) -> list:
 def run_features(args) -> int:
     from zoo.inference import predict
 
-    recipe = registry.get_recipe(args.name)
     for flag, value in (("--units", args.units), ("--top", args.top)):
         if not 1 <= value <= 64:
             raise errors.UserError(f"{flag} {value} is not valid; expected an int in [1, 64]; pass e.g. {flag} 8.")
+    name = registry.locate(args.name)[0]
+    outputs.check(output_folder(args, name), [RECORD], RECORD, "features")  # Before TensorFlow loads.
+    recipe = registry.get_recipe(args.name)
     workdir = args.workdir or pathlib.Path("runs") / recipe.name
     from zoo.engine import runs
 
@@ -61,15 +62,22 @@ def run_features(args) -> int:
     if not convolutions:
         raise errors.UserError(f"recipe {recipe.name!r} has no layers.Conv2D to show; try digits_cnn.")
     features = predict.parse_features(loaded.info, predict.read_input(args.input))[:1]  # (1, ...) one example
-    out = args.out or (pathlib.Path("runs") / f"{recipe.name}_pretrained" if args.pretrained else workdir) / "features"
+    out = output_folder(args, recipe.name)
     names = [f"features_{layer.name}.png" for layer in convolutions] + [f"top_images_{convolutions[-1].name}.png"]
-    with rundir.owned(out, "out folder"):
-        rundir.claim_outputs(out, [RECORD, *names], RECORD, "features")
-        written = draw(loaded, convolutions, features, out, args.units, args.top)
-        rundir.write_atomically(out / RECORD, json.dumps({"recipe": recipe.name, "files": written}, indent=2) + "\n")
+    with outputs.Outputs(out, RECORD, "features") as outs:
+        outs.claim([RECORD, *names])
+        for name in draw(loaded, convolutions, features, outs.scratch, args.units, args.top):
+            outs.place(name)
+        written = outs.finish({"recipe": recipe.name})
     for name in written:
         print(f"{recipe.name}: wrote {out / name}")
     return 0
+
+
+def output_folder(args, name: str) -> pathlib.Path:
+    """--out, or WORKDIR/features, or runs/NAME_pretrained/features."""
+    workdir = args.workdir or pathlib.Path("runs") / name
+    return args.out or (pathlib.Path("runs") / f"{name}_pretrained" if args.pretrained else workdir) / "features"
 
 
 def draw(loaded, convolutions, features, out: pathlib.Path, units: int, top: int) -> list:

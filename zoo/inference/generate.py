@@ -27,8 +27,8 @@ import pathlib
 import time
 
 from zoo import errors
+from zoo import outputs
 from zoo.engine import registry
-from zoo.engine import rundir
 
 MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
 # Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
@@ -94,8 +94,10 @@ def sample(hook, model, info, config, prompt, length, temperature, seed, num_sam
 def run_generate(args) -> int:
     from zoo.inference import music
 
-    check_request(args.length, args.temperature, args.num_tunes)  # These two checks: before TensorFlow loads.
+    check_request(args.length, args.temperature, args.num_tunes)  # These three checks: before TensorFlow loads.
     generation_hook(registry.describe(args.name))
+    name = registry.locate(args.name)[0]
+    outputs.check(output_folder(args, name), [RECORD, "generated.txt", "tunes.json"], RECORD, "generate")
     recipe = registry.get_recipe(args.name)
     hook = generation_hook(recipe)
     workdir = args.workdir or pathlib.Path("runs") / recipe.name
@@ -110,12 +112,18 @@ def run_generate(args) -> int:
     texts, seconds, tokens = sample(
         hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
     )
-    out = args.out or (pathlib.Path("runs") / f"{recipe.name}_pretrained" if args.pretrained else workdir) / "generated"
+    out = output_folder(args, recipe.name)
     tunes = []
     if abc:
         tunes = [(music.split_tunes(text) or [text])[0] for text in texts] if args.num_tunes else music.split_tunes(texts[0])
-    with rundir.owned(out, "out folder"):
-        return _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc)
+    with outputs.Outputs(out, RECORD, "generate") as outs:
+        return _write_outputs(args, outs, texts, tunes, prompt, seconds, tokens, abc)
+
+
+def output_folder(args, name: str) -> pathlib.Path:
+    """--out, or WORKDIR/generated, or runs/NAME_pretrained/generated."""
+    workdir = args.workdir or pathlib.Path("runs") / name
+    return args.out or (pathlib.Path("runs") / f"{name}_pretrained" if args.pretrained else workdir) / "generated"
 
 
 def output_names(count: int) -> list:
@@ -125,12 +133,13 @@ def output_names(count: int) -> list:
     return [RECORD, "generated.txt", "tunes.json", *tune_files]
 
 
-def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int:
+def _write_outputs(args, outs, texts, tunes, prompt, seconds, tokens, abc) -> int:
     from zoo.inference import music
 
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
-    rundir.claim_outputs(out, output_names(len(tunes)), RECORD, "generate")
-    (out / "generated.txt").write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    out = outs.folder
+    outs.claim(output_names(len(tunes)))
+    outs.write_text("generated.txt", "\n\n".join(texts) + "\n")
     for text in texts:
         print(text)
         print()
@@ -138,10 +147,13 @@ def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int
     print(f"{name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
     result = {"recipe": name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
               "length": args.length, "temperature": args.temperature, "seed": args.seed, "prompt": prompt}
-    written = ["generated.txt"]
     if abc:
-        summary = music.save_tunes(tunes, out)
-        written += ["tunes.json", *(pathlib.Path(record[kind]).name for record in summary["files"] for kind in ("abc", "mid", "wav") if record.get(kind))]
+        summary = music.save_tunes(tunes, outs.scratch)  # Drawn aside, then each file moved in.
+        for record in summary["files"]:
+            for kind in ("abc", "mid", "wav"):
+                if record.get(kind):
+                    record[kind] = str(outs.place(pathlib.Path(record[kind]).name))
+        outs.write_text("tunes.json", json.dumps(summary, indent=2) + "\n")  # With the files' paths in `out`.
         result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
         print(
             f"{name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
@@ -150,6 +162,5 @@ def _write_outputs(args, out, texts, tunes, prompt, seconds, tokens, abc) -> int
         )
     else:
         print(f"{name}: text written to {out / 'generated.txt'}")
-    result["files"] = written  # What this call wrote: the next call may replace these, and only these.
-    rundir.write_atomically(out / RECORD, json.dumps(result, indent=2) + "\n")
+    outs.finish(result)  # Lists what this call wrote: the next call may replace these, and only these.
     return 0

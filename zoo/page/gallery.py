@@ -24,14 +24,13 @@ refuses to touch any other file in OUT.
 import functools
 import html
 import importlib.util
-import json
 import pathlib
 import shutil
 import tempfile
 import time
 
 from zoo import errors
-from zoo.engine import rundir
+from zoo import outputs
 
 RECORD = "gallery.json"
 ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
@@ -80,9 +79,11 @@ def run_gallery(args) -> int:
     abcjs = find_abcjs(args.abcjs)
     if args.screenshot:
         check_screenshot(args.screenshot)  # Before minutes of drawing, not after.
+    outputs.check(args.out, [], RECORD, "gallery")  # A forged record: said before the folder is touched.
     started = time.perf_counter()
-    with rundir.owned(args.out, "out folder"):
-        page = build(args.out, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
+    with outputs.Outputs(args.out, RECORD, "gallery") as outs:
+        outputs.check(args.out, ["index.html"], RECORD, "gallery")  # A stranger in the way: before minutes of drawing.
+        page = build(outs, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
     print(f"gallery: {len(names)} recipes, {page['tunes']} tunes in {time.perf_counter() - started:.0f} s; open {args.out / 'index.html'}")
     if args.screenshot:
         first = next((name for name in names if name.startswith("music_")), names[0])
@@ -128,36 +129,34 @@ def screenshot(page_path: pathlib.Path, png: pathlib.Path, section: str, width: 
             browser.close()
 
 
-def build(out: pathlib.Path, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
-    """Draws every figure and tune into a scratch folder, then claims the names and moves them in."""
+def build(outs: outputs.Outputs, names, abcjs: pathlib.Path, tunes: int, length: int, temperature: float, seed: int) -> dict:
+    """Draws every figure and tune into the out folder's scratch folder, then claims the names and moves them in.
+
+    The record lists the files before they move in (outputs.Outputs.claim), so a build killed
+    halfway leaves only files a rerun knows as its own (some listed ones may be missing).
+    """
     from zoo.hub import pretrained
     from zoo.engine import registry, runs
 
-    with tempfile.TemporaryDirectory() as scratch:
-        scratch = pathlib.Path(scratch)
-        (scratch / "assets").mkdir()
-        shutil.copy(abcjs, scratch / "assets" / "abcjs-basic-min.js")
-        sections, tune_count = [], 0
-        for name in names:
-            card = pretrained.read_card(name)  # Its sha256 checked against the manifest.
-            recipe = registry.get_recipe(name)
-            # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
-            shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: runs.load(recipe, pretrained=True))
-            figures = _figures(recipe, card, shipped, scratch / "assets")
-            music = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
-            tune_count += sum(1 for tune in music if tune.get("wav"))
-            sections.append(_section(card, figures, music))
-        (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
-        written = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.is_file())
-        rundir.claim_outputs(out, written, RECORD, "gallery")
-        # The record lists the files before they move in, so a build killed halfway leaves
-        # only files a rerun knows as its own (some listed ones may be missing).
-        record = {"files": written, "recipes": list(names)}
-        rundir.write_atomically(out / RECORD, json.dumps({**record, "complete": False}, indent=2) + "\n")
-        for name in written:
-            (out / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(scratch / name, out / name)
-    rundir.write_atomically(out / RECORD, json.dumps(record, indent=2) + "\n")
+    scratch = outs.scratch
+    (scratch / "assets").mkdir()
+    shutil.copy(abcjs, scratch / "assets" / "abcjs-basic-min.js")
+    sections, tune_count = [], 0
+    for name in names:
+        card = pretrained.read_card(name)  # Its sha256 checked against the manifest.
+        recipe = registry.get_recipe(name)
+        # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
+        shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: runs.load(recipe, pretrained=True))
+        figures = _figures(recipe, card, shipped, scratch / "assets")
+        music = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
+        tune_count += sum(1 for tune in music if tune.get("wav"))
+        sections.append(_section(card, figures, music))
+    (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
+    written = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.is_file())
+    outs.claim(written)
+    for name in written:
+        outs.place(name)
+    outs.finish({"recipes": list(names)})
     return {"files": written, "tunes": tune_count}
 
 
