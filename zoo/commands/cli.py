@@ -42,8 +42,9 @@ _log_file = None  # The file a --log_dir call opened, closed by the next call.
 LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr", "log_dir")
 # Modules that each add one subcommand through `add_command(subparsers)`.
 COMMAND_MODULES = (
-    "zoo.lab.compare", "zoo.lab.tune", "zoo.inference.generate", "zoo.hub.ship", "zoo.inference.attention", "zoo.inference.predict", "zoo.inference.export",
-    "zoo.inference.features", "zoo.commands.launch", "zoo.page.gallery", "zoo.inference.translate",
+    "zoo.lab.compare", "zoo.lab.tune", "zoo.commands.generate", "zoo.hub.ship", "zoo.commands.attention",
+    "zoo.commands.predict", "zoo.commands.export", "zoo.commands.features", "zoo.commands.launch", "zoo.page.gallery",
+    "zoo.commands.translate",
 )
 
 

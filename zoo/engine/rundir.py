@@ -33,6 +33,16 @@ from zoo import errors, files
 MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
+# The one default folder of runs, relative to where the zoo runs: runs/NAME for a
+# recipe's training run, runs/compare/..., runs/tune/..., runs/ship/NAME.
+RUNS = pathlib.Path("runs")
+
+
+def default_workdir(name: str, *parts: str) -> pathlib.Path:
+    """runs/NAME (or runs/NAME/PARTS...): where a command works when no --workdir is given."""
+    return RUNS.joinpath(name, *parts)
+
+
 LOCK_NAME = ".lock"
 # Locks this process holds: real path of the directory -> [open lock file, depth].
 _HELD = {}

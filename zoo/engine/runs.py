@@ -247,34 +247,3 @@ def evaluate(recipe, workdir, split: str = "test", weights: str = "best", strate
     """Loss and metrics of a finished run's weights on one split; see `load_run`."""
     run = load_run(recipe, workdir, weights, strategy)
     return evaluate_model(recipe, run.model, run.splits, split, strategy)
-
-
-def load(recipe, workdir=None, pretrained: bool = False):
-    """What a command runs inference with: the shipped checkpoint, or a run's best weights.
-
-    Args:
-        recipe: the `zoo.engine.registry.Recipe`.
-        workdir: the run directory (default runs/NAME); ignored with `pretrained`.
-        pretrained: load the verified shipped checkpoint (zoo/hub/pretrained.py) instead.
-
-    Returns:
-        An object with `model`, `config`, `info` and `splits` (a `LoadedRun`,
-        or a `pretrained.Pretrained`).
-    """
-    if pretrained:
-        from zoo.hub import pretrained as pretrained_lib
-
-        refuse_pretrained_for_a_file(recipe)
-        return pretrained_lib.load(recipe.name)
-    return load_run(recipe, workdir or pathlib.Path("runs") / recipe.name)
-
-
-def refuse_pretrained_for_a_file(recipe) -> None:
-    """--pretrained means the zoo's shipped weights for the zoo's own recipe, never a recipe file's."""
-    from zoo.engine import registry
-
-    if recipe.path is not None and recipe.path.parent != registry.recipes_dir():
-        raise errors.UserError(
-            f"--pretrained loads the zoo's shipped {recipe.name} weights into the zoo's own recipe, not into "
-            f"{recipe.path}; train your file first and pass --workdir instead."
-        )

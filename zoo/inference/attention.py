@@ -1,17 +1,10 @@
-"""`python -m zoo attention NAME --text TEXT`: draw a trained model's attention weights.
+"""A transformer's attention weights over a text, and their heatmap.
 
-    python -m zoo attention music_transformer --text "X:1\\nK:D\\n|:dAFA dAFA|"
-    python -m zoo attention music_transformer --pretrained --text "K:G\\nGABc" --block 2
-    python -m zoo attention sentiment_transformer --text "K:D\\n|:dAFA dAFA|" --out map.png
+    found = attention(loaded, "X:1\nK:D\n|:dAFA dAFA|", block=1)   # results.Attention
+    plot_attention(found.tokens, found.weights, "map.png", title)
 
-Writes one PNG with one heatmap per head of block `--block` (default 1): row t
-shows how much token t attends to each token (columns), so each row sums to 1;
-a causal language model's upper triangle is empty. In `--text`, the two
-characters backslash-n stand for a newline (ABC tunes are line based).
-
-The PNG's folder gets `attention.json`, the list of the PNGs attention wrote
-there: a rerun replaces its own PNG, and a file of the user's (or a symbolic
-link) at `--out` is refused, never overwritten (zoo/outputs.py).
+Row t of a head's map shows how much token t attends to each token (columns),
+so each row sums to 1; a causal language model's upper triangle is empty.
 
 A recipe can draw attention when it defines the hook
 
@@ -27,22 +20,10 @@ import pathlib
 import numpy as np
 
 from zoo import errors
-from zoo import outputs
 from zoo.engine import registry
+from zoo.inference import results
 
-RECORD = "attention.json"  # The PNGs attention wrote into a folder: a rerun may replace these, and only these.
 MAX_TICK_LABELS = 64  # Above this, label every k-th token so the labels stay readable.
-
-
-def add_command(subparsers) -> None:
-    parser = subparsers.add_parser("attention", help="PNG heatmap of a transformer's attention weights, per head")
-    parser.add_argument("name")
-    parser.add_argument("--workdir", type=pathlib.Path, help="run to load (default: runs/NAME)")
-    parser.add_argument("--pretrained", action="store_true", help="use the shipped weights instead of a run")
-    parser.add_argument("--text", required=True, help="the input to attend over (\\n = newline)")
-    parser.add_argument("--block", type=int, default=1, help="which transformer block, from 1 (default 1)")
-    parser.add_argument("--out", type=pathlib.Path, help="PNG to write (default: WORKDIR/attention_block<N>.png)")
-    parser.set_defaults(run=run_attention)
 
 
 def attention_hook(recipe):
@@ -94,31 +75,17 @@ def plot_attention(tokens, weights, path, title: str) -> None:
     plt.close(figure)
 
 
-def run_attention(args) -> int:
-    attention_hook(registry.describe(args.name))  # These mistakes are said before TensorFlow loads.
-    text = args.text.replace("\\n", "\n")
+def check_request(text: str, block: int) -> None:
+    """The checks that need no model (one line each)."""
     if not text.strip():
         raise errors.UserError("--text is empty; expected at least one token to draw attention over; pass e.g. --text 'X:1'.")
-    if args.block < 1:
-        raise errors.UserError(f"--block {args.block} is not valid; blocks count from 1; pass e.g. --block 1.")
-    if args.out is not None and args.out.suffix.lower() != ".png":
-        raise errors.UserError(f"--out {str(args.out)!r} is not a .png path; pass e.g. --out attention.png.")
-    workdir = args.workdir or pathlib.Path("runs") / registry.locate(args.name)[0]
-    out = args.out or workdir / f"attention_block{args.block}.png"
-    folder = out.absolute().parent  # Its folder holds RECORD, which lists the PNGs attention wrote there.
-    outputs.check(folder, [out.name], RECORD, "attention")
-    from zoo.engine import runs
+    if block < 1:
+        raise errors.UserError(f"--block {block} is not valid; blocks count from 1; pass e.g. --block 1.")
 
-    recipe = registry.get_recipe(args.name)
-    hook = attention_hook(recipe)
-    loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
-    model, info, config = loaded.model, loaded.info, loaded.config
-    tokens, weights = hook(model, info, config, text, args.block)
-    title = f"{recipe.name}: block {args.block}, {len(tokens)} tokens, {np.shape(weights)[0]} heads"
-    with outputs.Outputs(folder, RECORD, "attention", keeps_earlier=True) as outs:
-        outs.claim([out.name])
-        plot_attention(tokens, weights, outs.scratch / out.name, title)
-        outs.place(out.name)
-        outs.finish()
-    print(f"{recipe.name}: attention of block {args.block} ({np.shape(weights)[0]} heads, {len(tokens)} tokens) written to {out}")
-    return 0
+
+def attention(loaded, text: str, *, block: int = 1) -> results.Attention:
+    """Block `block`'s attention weights over `text`, per head, from `loaded` (what `loading.load` returns)."""
+    check_request(text, block)
+    hook = attention_hook(loaded.recipe)
+    tokens, weights = hook(loaded.model, loaded.info, loaded.config, text, block)
+    return results.Attention(tokens=tuple(tokens), weights=np.asarray(weights, dtype=np.float32), block=block)

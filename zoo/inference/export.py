@@ -1,4 +1,4 @@
-"""`python -m zoo export NAME --format savedmodel|tflite`: a model for serving.
+"""A model for serving: a SavedModel folder or a TFLite file (`zoo export`, `zoo.export`).
 
     python -m zoo export digits_mlp --pretrained --format savedmodel   # exports/digits_mlp/savedmodel/
     python -m zoo export digits_mlp --pretrained --format tflite       # exports/digits_mlp/model.tflite
@@ -34,44 +34,24 @@ FORMATS = ("savedmodel", "tflite")
 TARGETS = {"savedmodel": "savedmodel", "tflite": "model.tflite"}  # What each format writes into --out.
 
 
-def add_command(subparsers) -> None:
-    parser = subparsers.add_parser("export", help="write a SavedModel or a TFLite file of a model")
-    parser.add_argument("name")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--pretrained", action="store_true", help="export the shipped checkpoint")
-    source.add_argument("--workdir", type=pathlib.Path, help="export a run's best weights (default runs/NAME)")
-    parser.add_argument("--format", required=True, choices=FORMATS)
-    parser.add_argument("--out", type=pathlib.Path, help="output directory (default exports/NAME)")
-    parser.set_defaults(run=run_export)
+def export(loaded, out, *, format: str = "savedmodel"):
+    """Writes `loaded`'s model into the folder `out` as OUT/savedmodel or OUT/model.tflite.
 
-
-def run_export(args) -> int:
-    from zoo.engine import registry
-
-    name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
-    out = args.out or pathlib.Path("exports") / name
-    target = TARGETS[args.format]
-    outputs.check(out, [target], None, "export")  # A file or link in the way: said before TensorFlow loads.
-    model, info, _, _ = _load(args.name, args.pretrained, args.workdir)
+    Returns (the path written, how it was converted). Nothing already there is
+    ever replaced (zoo/outputs.py).
+    """
+    if format not in FORMATS:
+        raise errors.UserError(f"--format {format!r} is not one of {', '.join(FORMATS)}.")
+    target = TARGETS[format]
+    outputs.check(out, [target], None, "export")
     with outputs.Outputs(out, None, "export") as outs:  # No record: export never replaces anything.
         outs.claim([target])
-        if args.format == "savedmodel":
-            export_savedmodel(model, outs.scratch / target, info)
-            path = outs.place(target)
-            print(f"{name}: SavedModel in {path} (endpoint `serve`, signature `serving_default`)")
+        if format == "savedmodel":
+            export_savedmodel(loaded.model, outs.scratch / target, loaded.info)
+            how = "keras model.export"
         else:
-            _, how = export_tflite(model, outs.scratch / target, info)
-            path = outs.place(target)
-            note = "; it needs the Flex delegate at run time" if "SELECT_TF_OPS" in how else ""
-            print(f"{name}: TFLite model in {path} (converted with {how}{note})")
-    return 0
-
-
-def _load(name, use_pretrained, workdir):
-    from zoo.engine import registry, runs
-
-    loaded = runs.load(registry.get_recipe(name), workdir, pretrained=use_pretrained)
-    return loaded.model, loaded.info, loaded.config, loaded.recipe
+            _, how = export_tflite(loaded.model, outs.scratch / target, loaded.info)
+        return outs.place(target), how
 
 
 def input_signature(model, info, batch_size=None):

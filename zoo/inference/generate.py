@@ -1,8 +1,7 @@
-"""`python -m zoo generate NAME ...`: sample from a trained recipe's weights.
+"""Sampling from a language model: text, or tunes in ABC notation with their validity.
 
-    python -m zoo generate music_lstm --length 600 --temperature 0.8 --seed 0 --num-tunes 10
-    python -m zoo generate music_lstm --prompt "X:1" --length 400
-    python -m zoo generate music_lstm --pretrained --num-tunes 5
+    generation = generate(loaded, length=600, temperature=0.8, seed=1)
+    generation.texts, generation.tunes[0].abc, generation.tunes[0].valid
 
 A recipe that can generate defines the hook
 
@@ -14,42 +13,23 @@ use a seeded stateless RNG, so the same seed gives the same text. It raises a
 one-line ValueError for length <= 0, temperature <= 0 or a prompt outside its
 vocabulary.
 
-The weights are the run's best ones (`--workdir`, default runs/NAME), or the
-shipped ones with `--pretrained`. When the model was trained on ABC tunes, the
-text is split into tunes, each saved as .abc and, where music21 parses it and
-it has notes, as .mid and .wav (zoo/inference/music.py); the command prints the
-valid-song rate. `--num-tunes K` draws K samples (seeds S, S+1, ...) and keeps
-the first tune of each. It also prints the generation speed in tokens/second.
+When the model was trained on ABC tunes, the text is split into tunes, and
+each is valid when music21 parses it and it has notes (zoo/inference/music.py).
+`num_tunes=K` draws K samples (seeds S, S+1, ...) and keeps the first tune of
+each; with 0, one sample and every tune in it.
 """
 
-import json
-import pathlib
 import time
 
 from zoo import errors
-from zoo import outputs
 from zoo.engine import registry
+from zoo.inference import results
 
 MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
 # Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3
-RECORD = "generation.json"  # What a generate call wrote into its output folder.
 ABC_PROMPT = "X:"  # Every tune in ABC notation starts with its X: reference number.
 TEXT_PROMPT = "\n"
-
-
-def add_command(subparsers) -> None:
-    parser = subparsers.add_parser("generate", help="sample text or ABC tunes from a trained recipe")
-    parser.add_argument("name")
-    parser.add_argument("--workdir", type=pathlib.Path, help="run to load (default: runs/NAME)")
-    parser.add_argument("--pretrained", action="store_true", help="use the shipped weights instead of a run")
-    parser.add_argument("--length", type=int, default=400, help="tokens to generate per sample (default 400)")
-    parser.add_argument("--temperature", type=float, default=1.0, help="> 0; lower is more conservative (default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
-    parser.add_argument("--prompt", default=None, help=f"text to continue (default {ABC_PROMPT!r} for ABC tunes, a newline otherwise)")
-    parser.add_argument("--num-tunes", type=int, default=0, help="draw K samples and keep the first tune of each (ABC only)")
-    parser.add_argument("--out", type=pathlib.Path, help="output folder (default: WORKDIR/generated, or runs/NAME_pretrained/generated)")
-    parser.set_defaults(run=run_generate)
 
 
 def check_request(length, temperature, num_tunes=0) -> None:
@@ -79,88 +59,34 @@ def is_abc(info) -> bool:
     return info.name.startswith("irish") or source.lower().endswith(".abc")
 
 
-def sample(hook, model, info, config, prompt, length, temperature, seed, num_samples=1):
-    """Runs the hook `num_samples` times (seeds seed, seed+1, ...).
+def generate(loaded, *, prompt=None, length=400, temperature=1.0, seed=0, num_tunes=0) -> results.Generation:
+    """Samples from `loaded` (what `loading.load` returns); see the module docstring.
 
-    Returns (texts, seconds spent generating, tokens generated).
+    Args:
+        prompt: text to continue (default "X:" for a model of ABC tunes, a newline otherwise).
+        length: tokens to sample after the prompt, per sample.
+        temperature: > 0; lower is more conservative.
+        seed: the same seed gives the same text.
+        num_tunes: K > 0 draws K samples and keeps the first tune of each (ABC only).
     """
-    texts = []
-    started = time.perf_counter()
-    for index in range(num_samples):
-        texts.append(hook(model, info, config, prompt, length, temperature, seed + index))
-    return texts, time.perf_counter() - started, num_samples * length
-
-
-def run_generate(args) -> int:
     from zoo.inference import music
 
-    check_request(args.length, args.temperature, args.num_tunes)  # These three checks: before TensorFlow loads.
-    generation_hook(registry.describe(args.name))
-    name = registry.locate(args.name)[0]
-    outputs.check(output_folder(args, name), [RECORD, "generated.txt", "tunes.json"], RECORD, "generate")
-    recipe = registry.get_recipe(args.name)
+    check_request(length, temperature, num_tunes)
+    recipe, info = loaded.recipe, loaded.info
     hook = generation_hook(recipe)
-    workdir = args.workdir or pathlib.Path("runs") / recipe.name
-    from zoo.engine import runs
-
-    loaded = runs.load(recipe, workdir, pretrained=args.pretrained)
-    model, info, config = loaded.model, loaded.info, loaded.config
     abc = is_abc(info)
-    if args.num_tunes and not abc:
+    if num_tunes and not abc:
         raise errors.UserError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")
-    prompt = args.prompt if args.prompt is not None else (ABC_PROMPT if abc else TEXT_PROMPT)
-    texts, seconds, tokens = sample(
-        hook, model, info, config, prompt, args.length, args.temperature, args.seed, max(1, args.num_tunes)
-    )
-    out = output_folder(args, recipe.name)
-    tunes = []
+    prompt = prompt if prompt is not None else (ABC_PROMPT if abc else TEXT_PROMPT)
+    started = time.perf_counter()
+    texts = tuple(hook(loaded.model, info, loaded.config, prompt, length, temperature, seed + index)
+                  for index in range(max(1, num_tunes)))
+    seconds = time.perf_counter() - started
+    tunes = ()
     if abc:
-        tunes = [(music.split_tunes(text) or [text])[0] for text in texts] if args.num_tunes else music.split_tunes(texts[0])
-    with outputs.Outputs(out, RECORD, "generate") as outs:
-        return _write_outputs(args, outs, texts, tunes, prompt, seconds, tokens, abc)
+        found = [(music.split_tunes(text) or [text])[0] for text in texts] if num_tunes else music.split_tunes(texts[0])
+        tunes = tuple(results.Tune(abc=tune, valid=music.is_valid(tune)) for tune in found)
+    return results.Generation(texts=texts, tunes=tunes, prompt=prompt, length=length, temperature=temperature,
+                              seed=seed, seconds=seconds)
 
 
-def output_folder(args, name: str) -> pathlib.Path:
-    """--out, or WORKDIR/generated, or runs/NAME_pretrained/generated."""
-    workdir = args.workdir or pathlib.Path("runs") / name
-    return args.out or (pathlib.Path("runs") / f"{name}_pretrained" if args.pretrained else workdir) / "generated"
-
-
-def output_names(count: int) -> list:
-    """Every file name a generate call with `count` tunes may write."""
-    width = max(2, len(str(count)))
-    tune_files = [f"tune_{index:0{width}d}{suffix}" for index in range(1, count + 1) for suffix in (".abc", ".mid", ".wav")]
-    return [RECORD, "generated.txt", "tunes.json", *tune_files]
-
-
-def _write_outputs(args, outs, texts, tunes, prompt, seconds, tokens, abc) -> int:
-    from zoo.inference import music
-
-    name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
-    out = outs.folder
-    outs.claim(output_names(len(tunes)))
-    outs.write_text("generated.txt", "\n\n".join(texts) + "\n")
-    for text in texts:
-        print(text)
-        print()
-    rate = tokens / max(seconds, 1e-9)
-    print(f"{name}: generated {tokens} tokens in {seconds:.2f} s: {rate:.0f} tokens/s (the first call includes tracing)")
-    result = {"recipe": name, "tokens": tokens, "seconds": round(seconds, 3), "tokens_per_second": round(rate, 1),
-              "length": args.length, "temperature": args.temperature, "seed": args.seed, "prompt": prompt}
-    if abc:
-        summary = music.save_tunes(tunes, outs.scratch)  # Drawn aside, then each file moved in.
-        for record in summary["files"]:
-            for kind in ("abc", "mid", "wav"):
-                if record.get(kind):
-                    record[kind] = str(outs.place(pathlib.Path(record[kind]).name))
-        outs.write_text("tunes.json", json.dumps(summary, indent=2) + "\n")  # With the files' paths in `out`.
-        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
-        print(
-            f"{name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
-            f"(valid-song rate {summary['valid_song_rate']:.0%}), {summary['rendered']} written as "
-            f".mid and .wav; files in {out}"
-        )
-    else:
-        print(f"{name}: text written to {out / 'generated.txt'}")
-    outs.finish(result)  # Lists what this call wrote: the next call may replace these, and only these.
-    return 0

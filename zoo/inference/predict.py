@@ -1,12 +1,9 @@
-"""`python -m zoo predict NAME --pretrained [--input FILE]`: one prediction from a classifier.
+"""Predictions of classifiers, regressors and forecasters (`zoo.predict`, `zoo predict`).
 
-    python -m zoo predict digits_mlp --pretrained --input digit.png
-    echo "0,0,5,13,9,1,0,0, ..." | python -m zoo predict digits_mlp --pretrained
-    python -m zoo predict binary_mlp --pretrained --input row.csv
-    python -m zoo predict sentiment_lstm --pretrained --input tune.abc
-    python -m zoo predict digits_mlp --workdir runs/digits_mlp --input digit.csv
+    predict(loaded, "digit.png")             # [Prediction(class 3 (probability 0.9981))]
+    predict(loaded, [[14.2, 20.1, ...]])     # rows in the data's own units
 
-Input (a file, or stdin when --input is left out or is `-`), read by what the
+Input (a file, its bytes, or rows of numbers), read by what the
 model was trained on (its dataset info), so a new recipe on one of these
 datasets needs no code here:
 
@@ -39,27 +36,10 @@ import sys
 import numpy as np
 
 from zoo import errors
+from zoo.inference import results
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _NUMBER_SPLIT = re.compile(r"[,;\s]+")
-
-
-def add_command(subparsers) -> None:
-    parser = subparsers.add_parser("predict", help="predict one input (CSV, PNG or a tune) with a classifier")
-    parser.add_argument("name")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--pretrained", action="store_true", help="use the shipped checkpoint")
-    source.add_argument("--workdir", type=pathlib.Path, help="use a run's best weights (default runs/NAME)")
-    parser.add_argument("--input", help="a file (CSV, PNG or ABC); stdin when left out or '-'")
-    parser.set_defaults(run=run_predict)
-
-
-def run_predict(args) -> int:
-    data = read_input(args.input)
-    model, info, config, recipe = load(args.name, args.pretrained, args.workdir)
-    for line in predict(recipe, model, info, config, data):
-        print(line)
-    return 0
 
 
 def read_input(path) -> bytes:
@@ -78,28 +58,36 @@ def read_input(path) -> bytes:
     return data
 
 
-def load(name, use_pretrained: bool, workdir=None):
-    """(model, info, config, recipe) of a classifier, regressor or forecaster: shipped, or a run's."""
-    from zoo.engine import registry
+TASKS = ("classification", "binary", "regression", "forecasting")
 
-    recipe = registry.get_recipe(name)
-    if recipe.task not in ("classification", "binary", "regression", "forecasting"):
+
+def check_task(recipe) -> None:
+    """Predict is for classifiers, regressors and forecasters; a UserError for any other recipe."""
+    if recipe.task not in TASKS:
         raise errors.UserError(
-            f"{name} is a {recipe.task} recipe; predict handles classifiers, regressors and forecasters; "
-            f"use `python -m zoo generate {name}` for a language model."
+            f"{recipe.name} is a {recipe.task} recipe; predict handles classifiers, regressors and forecasters; "
+            f"use `python -m zoo generate {recipe.name}` for a language model."
         )
-    from zoo.engine import runs
-
-    loaded = runs.load(recipe, workdir, pretrained=use_pretrained)
-    return loaded.model, loaded.info, loaded.config, recipe
 
 
-def predict(recipe, model, info, config, data: bytes) -> list:
-    """Lines describing the model's prediction(s) for the raw input `data`."""
+def predict(loaded, inputs) -> list:
+    """The model's prediction for each example in `inputs`, as `results.Prediction`s.
+
+    Args:
+        loaded: what `loading.load` returns.
+        inputs: a file's path (str or Path; "-" is stdin), its bytes (CSV, PNG or
+            ABC, read as described above), or an array of rows in the data's
+            original units (one row, or one per example).
+
+    A recipe's own `predict` hook (if it defines one) gets the bytes and returns
+    its lines, which are returned as they are.
+    """
+    recipe, model, info = loaded.recipe, loaded.model, loaded.info
+    check_task(recipe)
     hook = recipe.hook("predict")
     if hook is not None:
-        return list(hook(model, info, config, data))
-    features = parse_features(info, data)
+        return list(hook(model, info, loaded.config, _as_bytes(inputs)))
+    features = examples(info, inputs)
     # predict() compiles the forward pass: faster than eager for a recurrent model's loop.
     outputs = np.asarray(model.predict(features, batch_size=256, verbose=0), dtype=np.float64)  # (examples, outputs)
     if not np.isfinite(outputs).all():
@@ -107,7 +95,44 @@ def predict(recipe, model, info, config, data: bytes) -> list:
             "The model's output overflowed float32 for this input (its values lie far outside the data's range); "
             "pass values in the range the model was trained on."
         )
-    return [describe(recipe, info, row) for row in outputs.reshape(len(features), -1)]
+    return [to_prediction(recipe, info, row) for row in outputs.reshape(len(features), -1)]
+
+
+def forecast(loaded, window):
+    """The forecaster's next values after `window` (past values in the series' units), a `Prediction`."""
+    if loaded.recipe.task != "forecasting":
+        raise errors.UserError(f"{loaded.recipe.name} is a {loaded.recipe.task} recipe, not a forecaster; try forecast_lstm.")
+    rows = np.asarray(window, dtype=np.float64).reshape(1, -1)
+    return predict(loaded, rows)[0]
+
+
+def _as_bytes(inputs) -> bytes:
+    if isinstance(inputs, bytes):
+        if not inputs.strip():
+            raise errors.UserError("The input is empty; pass a file, its bytes, or rows of numbers.")
+        return inputs
+    if isinstance(inputs, (str, pathlib.Path)):
+        return read_input(inputs)
+    raise errors.UserError(f"This recipe reads its input as a file or bytes, not {type(inputs).__name__}.")
+
+
+def examples(info, inputs) -> np.ndarray:
+    """A batch of model inputs from a path, bytes, or rows of numbers in the data's units."""
+    if isinstance(inputs, (bytes, str, pathlib.Path)):
+        return parse_features(info, _as_bytes(inputs))
+    size = int(np.prod(info.input_shape))
+    try:
+        rows = np.asarray(inputs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise errors.UserError(f"The input is not rows of numbers; pass {size} numbers per example.") from None
+    if rows.ndim <= 1:
+        rows = rows.reshape(1, -1)
+    rows = rows.reshape(len(rows), -1)
+    if rows.shape[1] != size or not len(rows):
+        raise errors.UserError(f"Expected {size} numbers per example for {info.name!r}, got rows of {rows.shape[1]}.")
+    if not np.isfinite(rows).all():
+        raise errors.UserError(f"The input has a value that is not a finite number; pass {size} finite numbers.")
+    return prepare(info, rows)
 
 
 def parse_features(info, data: bytes) -> np.ndarray:
@@ -123,7 +148,11 @@ def parse_features(info, data: bytes) -> np.ndarray:
                 f"The input is a PNG, but {info.name!r} takes rows of {size} numbers; pass them as CSV."
             )
         return _parse_png(info, data)
-    rows = _parse_numbers(data, size, info)
+    return prepare(info, _parse_numbers(data, size, info))
+
+
+def prepare(info, rows: np.ndarray) -> np.ndarray:
+    """Rows of numbers in the data's units -> the model's input, scaled as the recipe scaled its data."""
     if "image_shape" in info.extras:
         rows = _scale_pixels(info, rows)
     elif "feature_mean" in info.extras:
@@ -249,25 +278,24 @@ def _border(pixels):
     )
 
 
-def describe(recipe, info, outputs: np.ndarray) -> str:
-    """One line: the class and its probability, the regression value, or the forecast values."""
+def to_prediction(recipe, info, outputs: np.ndarray):
+    """The `results.Prediction` for one example's raw outputs: a class, a value, or a forecast."""
+    raw = tuple(float(value) for value in outputs)
     if recipe.task == "forecasting":  # One value per step ahead, in the series' units.
-        unit = info.extras.get("unit", "")
-        return f"next {len(outputs)}{f' ({unit})' if unit else ''}: " + ", ".join(f"{float(value):.2f}" for value in outputs)
+        return results.Prediction("forecast", values=raw, unit=info.extras.get("unit", ""), outputs=raw)
     if recipe.task == "regression" or not info.num_classes:
-        value = float(outputs[0])
+        value = raw[0]
         extras = info.extras
         if extras.get("target_standardized"):
             value = value * float(extras["target_std"]) + float(extras["target_mean"])
-        return f"prediction {value:.4g}"
+        return results.Prediction("value", values=(value,), outputs=raw)
     names = list(info.class_names) or [str(i) for i in range(info.num_classes)]
     if outputs.shape[-1] == 1:
-        probability = 0.5 * (1.0 + math.tanh(0.5 * float(outputs[0])))  # P(class 1): sigmoid, without overflow
-        index = int(probability > 0.5)
-        confidence = probability if index else 1.0 - probability
+        positive = 0.5 * (1.0 + math.tanh(0.5 * raw[0]))  # P(class 1): sigmoid, without overflow
+        probabilities = (1.0 - positive, positive)
     else:
         shifted = np.exp(outputs - outputs.max())
-        probabilities = shifted / shifted.sum()
-        index = int(np.argmax(probabilities))
-        confidence = float(probabilities[index])
-    return f"class {names[index]} (probability {confidence:.4f})"
+        probabilities = tuple(float(p) for p in shifted / shifted.sum())
+    index = int(np.argmax(probabilities))
+    return results.Prediction("class", label=names[index], probability=probabilities[index],
+                              probabilities=probabilities, outputs=raw)

@@ -136,7 +136,8 @@ def build(outs: outputs.Outputs, names, abcjs: pathlib.Path, tunes: int, length:
     halfway leaves only files a rerun knows as its own (some listed ones may be missing).
     """
     from zoo.hub import pretrained
-    from zoo.engine import registry, runs
+    from zoo.engine import registry
+    from zoo.inference import loading
 
     scratch = outs.scratch
     (scratch / "assets").mkdir()
@@ -146,7 +147,7 @@ def build(outs: outputs.Outputs, names, abcjs: pathlib.Path, tunes: int, length:
         card = pretrained.read_card(name)  # Its sha256 checked against the manifest.
         recipe = registry.get_recipe(name)
         # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
-        shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: runs.load(recipe, pretrained=True))
+        shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: loading.load(recipe, pretrained=True))
         figures = _figures(recipe, card, shipped, scratch / "assets")
         music = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
         tune_count += sum(1 for tune in music if tune.get("wav"))
@@ -211,14 +212,13 @@ def _tunes(recipe, shipped, assets: pathlib.Path, count: int, length: int, tempe
     from zoo.inference import generate, music
 
     loaded = shipped()
-    hook = generate.generation_hook(recipe)
     kept, draws = [], 0
     while len(kept) < count and draws < DRAWS_PER_TUNE * count:
-        texts, _, _ = generate.sample(hook, loaded.model, loaded.info, loaded.config, generate.ABC_PROMPT, length, temperature, seed + draws)
+        drawn = generate.generate(loaded, length=length, temperature=temperature, seed=seed + draws, num_tunes=1).tunes[0]
         draws += 1
-        tune = (music.split_tunes(texts[0]) or [texts[0]])[0].strip()
-        if not music.is_valid(tune):
+        if not drawn.valid:
             continue
+        tune = drawn.abc
         stem = f"{recipe.name}_tune_{len(kept) + 1}"
         record = music.save_tune(tune, assets, stem)
         if not record.get("rendered"):
