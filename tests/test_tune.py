@@ -1,7 +1,14 @@
 """`python -m zoo tune` at toy scale: our trainer runs the trials, results, resuming, errors."""
 
 import json
+import os
+import pathlib
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
 import types
 
 import keras
@@ -13,6 +20,7 @@ from zoo.engine import registry
 from zoo.engine import trainer
 from zoo.lab import tune
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Small enough for a few seconds a trial; every trial is cut at 2 steps.
 FIXED = ["max_steps=2", "epochs=1"]
@@ -189,3 +197,128 @@ def test_a_search_killed_inside_a_state_write_resumes(tmp_path, capsys, monkeypa
     results = json.loads((tmp_path / "random" / "results.json").read_text())
     assert results["completed"] == 3
     assert len({json.dumps(trial["values"], sort_keys=True) for trial in results["trials"]}) == 3
+
+
+# ------------------------------------------------------- killed and resumed
+
+class Killed(BaseException):
+    """A SIGKILL, in this process: nothing catches it, nothing after it runs."""
+
+
+KILLED_SEARCH = ["--search", "random", "--trials", "2"]
+# One kill after another, each in the rerun of the one before (a process per kill
+# costs seconds of start-up and retracing, so the runs are in-process and chained):
+# (kill point of that run, counted from its start, and the file it is writing).
+KILLS = [
+    ("write:3", "random/oracle.json"),                # trial_0/trial.json written, the oracle.json that counts it not.
+    ("write:5", "random/trial_0/trial.json"),         # trial 0 trained, our zoo_trial.json written, keras-tuner not told.
+    ("write:8", "random/oracle.json"),                # trial 0 ended in oracle.json; the tuner's save (tuner0.json) not.
+    ("write:2", "random/oracle.json"),                # trial_1/trial.json written, its oracle.json not.
+    ("replace:3", "random/trial_1/run/config.json"),  # trial 1's run: its config.json written beside its target.
+    ("step:2", None),                                 # Inside trial 1's training.
+]
+
+
+def search_outcome(workdir) -> list:
+    results = json.loads((workdir / "random" / "results.json").read_text())
+    return [(trial["trial_id"], trial["status"], trial["values"], trial["metrics"]) for trial in results["trials"]]
+
+
+@pytest.fixture(scope="module")
+def finished_search(tmp_path_factory):
+    """(the folder, the outcome) of a search of KILLED_SEARCH never killed."""
+    workdir = tmp_path_factory.mktemp("unkilled")
+    assert run_tune(workdir, *KILLED_SEARCH) == 0
+    return workdir, search_outcome(workdir)
+
+
+def test_a_search_killed_at_one_write_after_another_resumes_exactly(finished_search, tmp_path, monkeypatch, capsys):
+    """Killed inside keras-tuner's state writes, ours and the trainer's, each rerun resumes where the kill left
+    it: an interrupted trial is rerun with its own values, no trial fails, and the search ends with the trials,
+    values and scores of one never killed."""
+    from tests import kill_at
+
+    for point, writing in KILLS:
+        where = []
+
+        def kill(place=None):
+            where.append(place)
+            raise Killed()
+
+        kind, _, number = point.partition(":")
+        with monkeypatch.context() as patched:
+            kill_at.install(kind, int(number), kill=kill, patch=patched.setattr)
+            with pytest.raises(Killed):
+                run_tune(tmp_path, *KILLED_SEARCH)
+        assert writing is None or where[0].endswith(writing), (point, where)
+        output = capsys.readouterr()
+        assert "Traceback" not in output.out + output.err, point
+    assert run_tune(tmp_path, *KILLED_SEARCH) == 0
+    output = capsys.readouterr()
+    assert "Traceback" not in output.out + output.err
+    assert search_outcome(tmp_path) == finished_search[1]
+
+
+@pytest.mark.parametrize("name", ["zoo_search.json", "oracle.json", "trial_1/trial.json"])
+@pytest.mark.parametrize("damage", [
+    b'{"recipe": "digits_m',         # Cut short.
+    b"[" * 100_000 + b"]" * 100_000,  # Nested deeper than the parser's recursion limit.
+    b'{"recipe": "\xff\xfe"}',       # Not UTF-8.
+], ids=["cut-short", "nested-100000-deep", "not-utf8"])
+def test_a_damaged_state_file_is_one_line_naming_it(name, damage, finished_search, tmp_path, capsys, train_calls):
+    shutil.copytree(finished_search[0], tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "random" / name
+    path.write_bytes(damage)
+    assert run_tune(tmp_path, *KILLED_SEARCH, "--trials", "3") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(path) in lines[0], lines
+    assert train_calls == []
+
+
+def serving(port: int) -> bool:
+    with socket.socket() as stream:
+        return stream.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_distributed_search_holds_its_folder(tmp_path, capsys, monkeypatch):
+    """The chief holds the folder for the whole search: a plain search and another chief are refused, naming
+    the folder and the chief; a worker checks that its chief holds the folder it was given."""
+    from zoo.commands import launch
+
+    port, other_port = launch.free_ports(2)
+    oracle = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("KERASTUNER_")}
+    env.update(oracle, KERASTUNER_TUNER_ID="chief", CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
+    chief = subprocess.Popen([sys.executable, "-m", "zoo", "tune", "digits_mlp", "--workdir", str(tmp_path), "--quiet",
+                              "--trials", "1", *FIXED], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not serving(port):  # The chief serves its oracle once it holds the folder.
+            assert chief.poll() is None and time.monotonic() < deadline, chief.stderr.read()[-2000:] if chief.stderr else ""
+            time.sleep(0.2)
+        for name in [key for key in os.environ if key.startswith("KERASTUNER_")]:
+            monkeypatch.delenv(name)
+
+        def refused(workdir=tmp_path):
+            assert run_tune(workdir, "--trials", "1") == 2
+            lines = capsys.readouterr().err.strip().splitlines()
+            assert len(lines) == 1 and str(workdir) in lines[0], lines
+            return lines[0]
+
+        # A plain search on the chief's folder.
+        line = refused()
+        assert f"process {chief.pid} (the tune chief serving oracle 127.0.0.1:{port})" in line
+        # The chief of another distributed search on it.
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(other_port))
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")
+        assert f"process {chief.pid}" in refused()
+        # A worker of this chief given another folder (that the chief does not hold).
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+        assert "is not held by the tune chief serving oracle" in refused(tmp_path / "elsewhere")
+        assert not (tmp_path / "elsewhere").exists()
+        assert chief.poll() is None  # Still serving its own search.
+    finally:
+        chief.kill()
+        chief.wait()

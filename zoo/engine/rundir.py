@@ -11,7 +11,9 @@
 
 A workdir has one owner at a time: every command that writes one holds an
 exclusive lock on WORKDIR/.lock (`owned`) for as long as it writes, and a
-second process is refused with the holder's pid. The kernel releases the lock
+second process is refused with the holder's pid (and the holder's note: a
+distributed search's chief names its oracle there, so that its workers can
+check, with `holder`, that the folder is their chief's). The kernel releases the lock
 when its process ends, however it ends, so a killed run never blocks its rerun.
 A workdir that holds a run of another recipe or config, or files the zoo did
 not write, is refused, so two runs are never silently mixed.
@@ -49,11 +51,12 @@ _HELD = {}
 
 
 @contextlib.contextmanager
-def owned(directory, what: str = "workdir"):
+def owned(directory, what: str = "workdir", note: str = ""):
     """Holds the exclusive lock of `directory` (created if needed) for the block.
 
     Re-entrant within a process (a command that trains into its own directory
-    holds it once). The lock file is the zoo's own and is never deleted.
+    holds it once). The lock file is the zoo's own and is never deleted; it
+    holds the holder's pid on its first line and `note` (one line) on its second.
 
     Raises:
         errors.UserError: another process holds the lock, or the directory is
@@ -73,15 +76,16 @@ def owned(directory, what: str = "workdir"):
                 fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 stream.seek(0)
-                holder = stream.read().strip() or "unknown"
+                pid, held_note = _parse_holder(stream.read())
                 stream.close()
                 raise errors.UserError(
-                    f"{what.capitalize()} {str(directory)!r} is in use by process {holder}; wait for it to "
-                    f"finish (or stop it), or pass another --{what.split()[0]}."
+                    f"{what.capitalize()} {str(directory)!r} is in use by {describe_holder(pid, held_note)}; wait "
+                    f"for it to finish (or stop it), or pass another --{what.split()[0]}."
                 ) from None
             stream.seek(0)
             stream.truncate()
-            stream.write(f"{os.getpid()}\n")
+            note = " ".join(note.split())
+            stream.write(f"{os.getpid()}\n" + (f"{note}\n" if note else ""))
             stream.flush()
             _HELD[key] = [stream, 1]
     except OSError as error:
@@ -95,6 +99,39 @@ def owned(directory, what: str = "workdir"):
         _HELD[key][1] -= 1
         if _HELD[key][1] == 0:
             _HELD.pop(key)[0].close()  # Closing the file releases the lock.
+
+
+def _parse_holder(text: str) -> tuple:
+    """(pid, note) as a lock file records them ("unknown" for a pid it lacks)."""
+    lines = text.splitlines()
+    pid = lines[0].strip() if lines and lines[0].strip() else "unknown"
+    return pid, (lines[1].strip() if len(lines) > 1 else "")
+
+
+def describe_holder(pid: str, note: str = "") -> str:
+    """'process PID' (with its note), as the messages about a held directory say it."""
+    return f"process {pid}" + (f" ({note})" if note else "")
+
+
+def holder(directory):
+    """(pid, note) of the process that holds `directory`'s lock, or None when no process does.
+
+    Reads only: no directory or lock file is created. Finding the lock free
+    takes it for an instant, so call this only where a free lock is itself
+    the anomaly (a worker whose chief should hold the folder already).
+    """
+    path = pathlib.Path(directory) / LOCK_NAME
+    try:
+        stream = open(path, "r")
+    except FileNotFoundError:
+        return None
+    with stream:
+        try:
+            fcntl.flock(stream, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _parse_holder(stream.read())
+        fcntl.flock(stream, fcntl.LOCK_UN)
+        return None
 
 
 class RunDir:

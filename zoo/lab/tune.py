@@ -34,9 +34,13 @@ Results, under DIR (default runs/tune/NAME, plus the fixed overrides):
 
 At the end it prints a table of the trials, the trial at which the best validation
 metric was first reached, and the best config as a ready `make train` command.
-Rerunning the same command resumes: keras-tuner reloads its project
-(overwrite=False), finished trials are not run again, and an interrupted trial
-resumes from its last checkpoint. A larger --trials extends a finished search.
+Rerunning the same command resumes, exactly, however the search was stopped
+(even killed inside a write): keras-tuner reloads its project, finished trials
+are not run again, and an interrupted trial is rerun with its own values and
+resumes from its last checkpoint; the later trials get the values an unbroken
+search would have given them (`--seed` seeds the proposals). A larger --trials
+extends a finished search. A damaged state file (zoo_search.json, oracle.json,
+a trial.json) is one error line naming it.
 
 Distributed search (several machines, one shared DIR, e.g. on NFS): keras-tuner
 runs one chief, which hosts the oracle, and any number of workers, which train
@@ -55,7 +59,11 @@ environment variables:
     KERASTUNER_TUNER_ID=tuner0 KERASTUNER_ORACLE_IP=10.0.0.1 KERASTUNER_ORACLE_PORT=8000 \\
         python -m zoo tune digits_mlp --search bayesian --trials 40 --workdir /shared/tune
 
-The chief only serves trials (it trains nothing) and returns when all are done;
+The chief holds DIR for the whole search, as a plain search does (its lock
+names its oracle's address); each worker waits for its chief, then checks
+that DIR is held by that chief, and another search on DIR, distributed or not,
+is refused with the holder's pid. The chief only serves trials (it trains
+nothing) and returns when all are done;
 keras-tuner needs grpcio and protobuf for this. It has not been run across
 machines here (one machine, no cluster); single-process search is what the tests cover.
 """
@@ -74,12 +82,17 @@ from zoo.engine import config as config_lib
 from zoo import errors
 from zoo.engine import registry
 from zoo.engine import rundir
+from zoo import files
 
+# What to do about a damaged state file of a search (files.read_json names the file).
+REMEDY = "restore it, or move its search folder aside and start again"
 SEARCHES = ("random", "grid", "bayesian")
 KINDS = ("log", "int", "float", "choice")
 TRIAL_RECORD = "zoo_trial.json"
 SETTINGS = "zoo_search.json"
 GRID_POINTS = 3
+# How long a distributed search's worker waits for its chief to answer (keras-tuner's own workers wait as long).
+CHIEF_WAIT_SECONDS = 60 * 60
 
 
 # ------------------------------------------------------------ search space
@@ -171,14 +184,96 @@ def save_state_atomically(path, state) -> None:
 
 
 def _atomic(oracle_class):
-    """`oracle_class` with its oracle.json and trial.json saves made atomic."""
+    """`oracle_class` made to resume exactly: atomic saves, a seeded state, a reload that fits its files.
+
+    - oracle.json and each trial.json are written atomically (`save_state_atomically`).
+    - `seed` seeds the proposals whatever it is (keras-tuner takes 0 for "none"
+      and draws a random seed), and Bayesian optimization's own random generator
+      is saved in oracle.json, so a resumed search proposes what an unbroken one would.
+    - `reload` treats oracle.json as the commit point and reads every file with
+      `files.read_json` (see `reload`).
+    """
+    import keras_tuner
+    import numpy
 
     class AtomicOracle(oracle_class):
+        def __init__(self, *, seed, **kwargs):
+            super().__init__(seed=seed, **kwargs)
+            self.seed = self._seed_state = seed
+            self._seed_own_generators()
+
+        def _seed_own_generators(self):
+            if hasattr(self, "_random_state"):  # Bayesian optimization: its generator and its regressor's seed.
+                self._random_state = numpy.random.RandomState(self.seed)
+                self.gpr = self._make_gpr()
+
+        def get_state(self):
+            state = super().get_state()
+            if hasattr(self, "_random_state"):
+                kind, keys, position, has_gauss, cached = self._random_state.get_state()
+                state["zoo_random_state"] = [kind, keys.tolist(), position, has_gauss, cached]
+            return state
+
+        def set_state(self, state):
+            super().set_state(state)
+            self._seed_own_generators()
+            if "zoo_random_state" in state:
+                kind, keys, position, has_gauss, cached = state["zoo_random_state"]
+                self._random_state.set_state((kind, numpy.array(keys, dtype=numpy.uint32), position, has_gauss, cached))
+
         def save(self):
             save_state_atomically(self._get_oracle_fname(), self.get_state())
 
         def _save_trial(self, trial):
             save_state_atomically(pathlib.Path(self._get_trial_dir(trial.trial_id)) / "trial.json", trial.get_state())
+
+        def reload(self):
+            """keras-tuner's reload, exact after a kill at any of the search's writes.
+
+            oracle.json is the commit point: each trial.json is written before the
+            oracle.json that counts it. A trial.json that oracle.json does not list
+            is left from a trial creation killed before its oracle.json; nothing of
+            that trial ran (training starts after that write), so it is left out
+            and the oracle proposes it again, with the same id and values. A trial
+            that oracle.json lists as ongoing, and not as ended, was interrupted: it
+            is sent for retry (keras-tuner's way), so it is rerun with its own
+            values and its run resumes from its checkpoint.
+            """
+            path = pathlib.Path(self._get_oracle_fname())
+            state = files.read_json(path, REMEDY, kind=None) if path.exists() else None
+            listed = state.get("start_order") if isinstance(state, dict) else []
+            if state is not None and not (isinstance(listed, list) and all(isinstance(i, str) for i in listed)):
+                raise errors.UserError(
+                    f"{path} is not keras-tuner's oracle state (no list of trial ids in \"start_order\"); "
+                    "restore it, or move its folder aside and start again."
+                )
+            self.trials = {}
+            for trial_path in sorted(pathlib.Path(self._project_dir).glob("trial_*/trial.json")):
+                trial_state = files.read_json(trial_path, REMEDY, kind=None)
+                trial_id = trial_state.get("trial_id") if isinstance(trial_state, dict) else None
+                if trial_id not in listed:
+                    continue
+                try:
+                    self.trials[trial_id] = keras_tuner.engine.trial.Trial.from_state(trial_state)
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    raise errors.UserError(
+                        f"{trial_path} is not keras-tuner's trial state ({type(error).__name__}: {error}); "
+                        "restore it, or move its folder aside and start again."
+                    ) from None
+            if state is not None:
+                try:
+                    self.set_state(state)
+                except (KeyError, TypeError, ValueError, AttributeError) as error:
+                    raise errors.UserError(
+                        f"{path} is not keras-tuner's oracle state of the trials beside it ({type(error).__name__}: "
+                        f"{error}); restore it, or move its folder aside and start again."
+                    ) from None
+            for trial in self.ongoing_trials.values():
+                # end_trial saves oracle.json before it drops the trial from the ongoing
+                # ones: a trial whose end was saved is not interrupted, so not run again.
+                if trial.trial_id not in self.end_order and trial.trial_id not in self._retry_queue:
+                    self._retry_queue.append(trial.trial_id)
+            self.ongoing_trials = {}
 
     AtomicOracle.__name__ = oracle_class.__name__
     return AtomicOracle
@@ -196,12 +291,23 @@ def _tuner_class():
             self.fixed = dict(fixed)
             self.train_verbose = verbose
             self.user_error = None
+            self.reloaded = False
             super().__init__(**kwargs)
+            # keras-tuner reloads only once tuner0.json exists, which is written after the
+            # first trial ends; a search killed before that has an oracle.json to resume from.
+            if not self.reloaded and not self._is_worker() and os.path.exists(self.oracle._get_oracle_fname()):
+                self.oracle.reload()
 
         def save(self):
             if not self._is_worker():
                 self.oracle.save()
             save_state_atomically(self._get_tuner_fname(), self.get_state())
+
+        def reload(self):
+            self.reloaded = True
+            if not self._is_worker():
+                self.oracle.reload()
+            self.set_state(files.read_json(self._get_tuner_fname(), REMEDY, kind=None))
 
         def run_trial(self, trial, *args, **kwargs):
             import keras
@@ -222,6 +328,11 @@ def _tuner_class():
                 from zoo.engine import trainer
 
                 result = trainer.train(self.recipe, config, trial_dir / "run", verbose=self.train_verbose)
+            except errors.UserError as error:
+                # The trial's folder cannot be used (say, it holds a run of other values):
+                # the user's to fix, so stop the search with it, do not record a failed trial.
+                self.user_error = error
+                raise keras_tuner.errors.FatalError(str(error)) from None
             except FloatingPointError as error:
                 record.update(status="diverged", message=" ".join(str(error).split()))
                 record["wall_time"] = round(time.perf_counter() - started, 2)
@@ -305,7 +416,12 @@ def _check_settings(project: pathlib.Path, recipe, fixed, space, objective) -> N
     }
     path = project / SETTINGS
     if path.exists():
-        saved = json.loads(path.read_text())
+        saved = files.read_json(path, REMEDY, kind=None)
+        if not isinstance(saved, dict):
+            raise errors.UserError(
+                f"{path} is not the zoo's record of a search's settings (not a JSON object); restore it, "
+                "or move its folder aside and start again."
+            )
         changed = config_lib.differences(saved, settings)
         if changed:
             raise errors.UserError(
@@ -341,11 +457,67 @@ def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=N
         recipe = registry.get_recipe(recipe)
     fixed = dict(fixed or {})
     workdir = pathlib.Path(workdir) if workdir else default_workdir(recipe.name, fixed)
-    # One search per directory at a time; keras-tuner's own chief/worker mode
-    # (KERASTUNER_TUNER_ID set) shares the directory between its processes.
-    owner = contextlib.nullcontext() if os.environ.get("KERASTUNER_TUNER_ID") else rundir.owned(workdir)
+    # One search per directory at a time. In keras-tuner's chief/worker mode the
+    # chief holds the directory for the whole search (its lock names its oracle)
+    # and its workers share it; a worker checks that the holder is its chief.
+    role, address = distributed_role()
+    if role == "worker":
+        check_chief_holds(workdir, address)
+        owner = contextlib.nullcontext()
+    else:
+        owner = rundir.owned(workdir, note=chief_note(address) if role == "chief" else "")
     with owner:
         return _tune(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose, quiet)
+
+
+def distributed_role() -> tuple:
+    """("alone", None), or ("chief" or "worker", "IP:PORT" of the oracle) in keras-tuner's distributed mode.
+
+    keras-tuner runs a distributed search when KERASTUNER_ORACLE_IP is set; the
+    process whose KERASTUNER_TUNER_ID contains "chief" hosts the oracle.
+    """
+    ip = os.environ.get("KERASTUNER_ORACLE_IP")
+    if ip is None:
+        return "alone", None
+    missing = [name for name in ("KERASTUNER_ORACLE_PORT", "KERASTUNER_TUNER_ID") if not os.environ.get(name)]
+    if missing:
+        raise errors.UserError(
+            f"KERASTUNER_ORACLE_IP is set (a distributed search) but {' and '.join(missing)} is not; set "
+            "KERASTUNER_TUNER_ID, KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT on every process (see "
+            "zoo/lab/tune.py), or none of them for a search in one process."
+        )
+    role = "chief" if "chief" in os.environ["KERASTUNER_TUNER_ID"] else "worker"
+    return role, f"{ip}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+
+
+def chief_note(address: str) -> str:
+    """What a distributed search's chief writes in its directory's lock, for its workers to compare."""
+    return f"the tune chief serving oracle {address}"
+
+
+def check_chief_holds(workdir: pathlib.Path, address: str) -> None:
+    """A worker's check that the chief at `address` holds `workdir`: the workers share their chief's folder only.
+
+    Waits (as keras-tuner's workers do) until the chief answers; by then it
+    holds its folder, for it takes the lock before it serves.
+    """
+    import grpc
+
+    with grpc.insecure_channel(address) as channel:
+        try:
+            grpc.channel_ready_future(channel).result(timeout=CHIEF_WAIT_SECONDS)
+        except grpc.FutureTimeoutError:
+            raise errors.UserError(
+                f"No tune chief answered at {address} within {CHIEF_WAIT_SECONDS // 60} minutes; start it "
+                "(KERASTUNER_TUNER_ID=chief, the same --workdir) or fix KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT."
+            ) from None
+    held = rundir.holder(workdir)
+    if held is None or held[1] != chief_note(address):
+        now = "no process holds it" if held is None else f"it is in use by {rundir.describe_holder(*held)}"
+        raise errors.UserError(
+            f"Workdir {str(workdir)!r} is not held by {chief_note(address)} ({now}); run this worker with its "
+            "chief's --workdir, or give it the KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT of that folder's chief."
+        )
 
 
 def _tune(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose, quiet) -> dict:
@@ -374,17 +546,28 @@ def read_trials(project: pathlib.Path) -> list:
     for trial_dir in project.glob("trial_*"):
         ours = trial_dir / TRIAL_RECORD
         if ours.exists():
-            records.append(json.loads(ours.read_text()))
+            records.append(_object(ours, "the zoo's record of a trial", ("trial_id",)))
             continue
         theirs = trial_dir / "trial.json"
         if theirs.exists():
-            state = json.loads(theirs.read_text())
+            state = _object(theirs, "keras-tuner's trial state", ("trial_id",))
             records.append({
                 "trial_id": state.get("trial_id"),
                 "values": state.get("hyperparameters", {}).get("values", {}),
                 "status": str(state.get("status", "unknown")).lower(),
             })
     return sorted(records, key=lambda r: int(r["trial_id"]))
+
+
+def _object(path: pathlib.Path, what: str, keys) -> dict:
+    """The JSON object in `path`, which must have `keys`; a UserError naming the file otherwise."""
+    value = files.read_json(path, REMEDY, kind=None)
+    if not isinstance(value, dict) or any(key not in value for key in keys):
+        raise errors.UserError(
+            f"{path} is not {what} (a JSON object with {', '.join(keys)}); restore it, or move its folder "
+            "aside and start again."
+        )
+    return value
 
 
 def summarize(recipe, project: pathlib.Path, search: str, fixed: dict, objective: str, direction: str) -> dict:
@@ -511,7 +694,7 @@ def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
         results = workdir / search / "results.json"
         if not results.exists():
             continue
-        summary = json.loads(results.read_text())
+        summary = files.read_json(results, REMEDY, kind=None)
         headline = summary["headline"]
         key = f"best_val_{headline}_so_far"
         points = [(r["number"], r[key]) for r in summary["trials"] if r.get(key) is not None]
