@@ -73,6 +73,26 @@ class TrainState:
         for variable in self.epoch_sums.values():
             variable.assign(0.0)
 
+    def train_record(self, metric_names) -> dict:
+        """The epoch's training means: loss and metrics per example, gradient norms per applied step."""
+        sums = {name: float(variable.numpy()) for name, variable in self.epoch_sums.items()}
+        count, applied = max(sums["count"], 1.0), max(sums["finite_steps"], 1.0)
+        record = {name: sums[name] / count for name in ["loss", *metric_names]}
+        record["grad_norm"] = sums["grad_norm"] / applied
+        record["clipped_grad_norm"] = sums["clipped_grad_norm"] / applied
+        record["nonfinite_steps"] = int(self.nonfinite_steps.numpy())  # So far, in the whole run.
+        return record
+
+    def track_best(self, validation_loss: float, epoch: int) -> bool:
+        """Notes an epoch's validation loss (epoch counts from 1); True when it is the best so far."""
+        if validation_loss < float(self.best_loss.numpy()):
+            self.best_loss.assign(validation_loss)
+            self.best_epoch.assign(epoch)
+            self.bad_epochs.assign(0)
+            return True
+        self.bad_epochs.assign_add(1)
+        return False
+
 
 def random_states(model: keras.Model) -> list:
     """The model's variables that are not weights: its layers' RNG (SeedGenerator) states."""

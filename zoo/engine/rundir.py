@@ -379,6 +379,31 @@ def check_resumable(run, recipe_name: str, config: dict, recipe_file=None):
     return saved
 
 
+def check_resume(run, recipe, config: dict, warn):
+    """`check_resumable` for the trainer, which holds the workdir; a changed recipe file is said with `warn`."""
+    source = recipe.source
+    saved = check_resumable(run, recipe.name, config, source)
+    recorded = ((saved or {}).get("recipe_file") or {}).get("sha256")
+    if recorded and source and recorded != source["sha256"]:
+        # An edit may be a comment or a bug fix: resume, but say so.
+        warn(
+            f"{source['path']} changed since the run in {str(run.path)!r} began (sha256 "
+            f"{recorded[:12]}..., now {source['sha256'][:12]}...); resuming with the file as it is now."
+        )
+    return saved
+
+
+def check_same_data(run, saved, fingerprint: str) -> None:
+    """A resume must see the data its run was trained on (a `data_path=` file may have changed)."""
+    recorded = (saved or {}).get("data_fingerprint")
+    if recorded and recorded != fingerprint:
+        raise errors.UserError(
+            f"Workdir {str(run.path)!r} holds a run trained on other data (fingerprint "
+            f"{recorded[:12]}..., now {fingerprint[:12]}...; did a data_path= file change?); nothing was "
+            "changed. Restore that data to resume, or pass another --workdir."
+        )
+
+
 def finished_run(workdir, recipe_name: str, weights: str = "best", recipe_file=None):
     """(the run's config.json as a dict, its weights file) for a finished run of `recipe_name`.
 

@@ -224,6 +224,9 @@ class LoadedRun:
     def info(self):
         return self.splits.info
 
+    def __repr__(self) -> str:
+        return f"LoadedRun({self.recipe.name} from {str(self.weights)!r}, {self.model.count_params():,} parameters)"
+
 
 def load_run(recipe, workdir, weights: str = "best", strategy=None) -> LoadedRun:
     """Loads a finished run of `recipe` from `workdir`.

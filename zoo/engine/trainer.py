@@ -67,6 +67,20 @@ class TrainResult:
     nonfinite_steps: int  # Steps skipped for NaN/Inf (skip_nonfinite=true).
     report: dict  # Whatever the recipe's `report` hook returned.
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{key}={value:.4g}" for key, value in self.best.items()
+                          if key not in ("step", "epoch", "wall_time") and isinstance(value, (int, float)))
+        return (f"TrainResult({str(self.workdir)!r}: {self.steps} steps in {self.wall_time:.1f} s; "
+                f"best validation (epoch {self.best.get('epoch')}): {shown or 'none'})")
+
+
+class Diverged(FloatingPointError):
+    """Training stopped at a non-finite loss or gradient; `step` is the step that was not applied."""
+
+    def __init__(self, step: int, message: str):
+        super().__init__(message)
+        self.step = step
+
 
 def seed_everything(seed: int) -> None:
     """Seeds Python, NumPy, TF and Keras, and makes TF ops deterministic."""
@@ -82,7 +96,7 @@ class Trainer:
         config: the recipe's validated Config.
         workdir: the run directory (created if needed).
         strategy: a `tf.distribute.Strategy`; `runs.default_strategy()` if None.
-        verbose: a progress bar on a terminal, and a line per epoch (see `_say`).
+        verbose: a progress bar on a terminal, and a line per epoch (see `say`).
     """
 
     def __init__(self, recipe, config, workdir, strategy=None, verbose=True):
@@ -97,33 +111,6 @@ class Trainer:
         self.metric_names = list(recipe.module.METRICS)
 
     # ---------------------------------------------------------------- set-up
-
-    def _check_workdir(self) -> None:
-        self.run.prepare()
-        source = self.recipe.source
-        self._saved = saved = rundir.check_resumable(
-            self.run, self.recipe.name, config_lib.to_dict(self.config), source
-        )  # The run found there, or None.
-        if saved is None:
-            return
-        recorded = (saved.get("recipe_file") or {}).get("sha256")
-        if recorded and source and recorded != source["sha256"]:
-            # An edit may be a comment or a bug fix: resume, but say so.
-            checkpoints_lib.warn(
-                f"{source['path']} changed since the run in {str(self.run.path)!r} began (sha256 "
-                f"{recorded[:12]}..., now {source['sha256'][:12]}...); resuming with the file as it is now."
-            )
-
-    def _check_data(self) -> None:
-        """A resume must see the data its run was trained on (a `data_path=` file may have changed)."""
-        recorded = (self._saved or {}).get("data_fingerprint")
-        current = self.splits.info.fingerprint
-        if recorded and recorded != current:
-            raise errors.UserError(
-                f"Workdir {str(self.run.path)!r} holds a run trained on other data (fingerprint "
-                f"{recorded[:12]}..., now {current[:12]}...; did a data_path= file change?); nothing was "
-                "changed. Restore that data to resume, or pass another --workdir."
-            )
 
     def _setup(self) -> None:
         config = self.config
@@ -169,13 +156,14 @@ class Trainer:
 
     def _fit(self) -> TrainResult:
         started = time.perf_counter()
-        self._check_workdir()
+        self.run.prepare()
+        saved = rundir.check_resume(self.run, self.recipe, config_lib.to_dict(self.config), checkpoints_lib.warn)
         seed_everything(self.config.seed)
         previous_policy = keras.mixed_precision.dtype_policy()
         keras.mixed_precision.set_dtype_policy(self.config.precision)
         try:
             self._setup()
-            self._check_data()
+            rundir.check_same_data(self.run, saved, self.splits.info.fingerprint)
             resumed = self.checkpoints.restore()
             resumed_from = int(self.state.step.numpy()) if resumed else 0
             self.run.write_config(
@@ -185,7 +173,7 @@ class Trainer:
             # checkpoint: later ones (from a run killed after writing them) are
             # written again, identically, by the resumed run.
             if resumed:
-                self._say(f"Resuming {self.recipe.name} from step {resumed_from} in {self.run.path}.")
+                say(self.verbose, f"Resuming {self.recipe.name} from step {resumed_from} in {self.run.path}.")
             self.run.truncate_metrics(resumed_from, keep=int(self.state.records.numpy()))
             self._loop(started)
             return self._finish(started, resumed_from)
@@ -222,11 +210,7 @@ class Trainer:
     def _train_epoch(self, epoch: int, step: int, end: int) -> None:
         """Trains epoch `epoch` from step `step` to step `end`, one call at a time."""
         epoch_start = epoch * self.steps_per_epoch
-        # On a terminal, keras's progress bar; in a log file (CI, nohup, tee) its redraws
-        # would be noise, so there a plain line every PROGRESS_SECONDS of a long epoch.
-        on_terminal = self.verbose and sys.stdout.isatty()
-        bar = keras.utils.Progbar(end - epoch_start, verbose=1 if on_terminal else 0, stateful_metrics=["loss"])
-        last_line, last_step = time.monotonic(), step
+        progress = Progress(self.verbose, epoch, self.config.epochs, epoch_start, end, step)
         if self.batches.streaming:
             source = self.batches.epoch_iterator(epoch, step - epoch_start)
         else:
@@ -235,14 +219,7 @@ class Trainer:
             outputs = self.steps(source, step - epoch_start, self._call_length(step, end))
             step = int(outputs["step"])
             self._after_call(step, outputs)
-            bar.update(step - epoch_start, [("loss", float(outputs["epoch_loss"]))])
-            if self.verbose and not on_terminal and time.monotonic() - last_line >= PROGRESS_SECONDS:
-                now = time.monotonic()
-                self._say(
-                    f"epoch {epoch + 1}/{self.config.epochs} step {step} ({step - epoch_start}/{end - epoch_start}): "
-                    f"loss={float(outputs['epoch_loss']):.4g} {(step - last_step) / (now - last_line):.1f} steps/s"
-                )
-                last_line, last_step = now, step
+            progress.update(step, float(outputs["epoch_loss"]))
 
     def _call_length(self, step: int, end: int) -> int:
         """Steps in the next call: up to `steps_per_call`, stopping at every boundary."""
@@ -256,16 +233,17 @@ class Trainer:
         """After each call: a non-finite stop, TensorBoard scalars, `checkpoint_every` saves."""
         if not outputs["finite"] and not self.config.skip_nonfinite:
             latest = self.checkpoints.latest or "none yet"
-            raise FloatingPointError(
+            raise Diverged(
+                step,
                 f"Non-finite loss or gradient at step {step}; stopped without applying it. "
                 f"Last good checkpoint: {latest}. Lower learning_rate, set grad_clip_norm, "
-                "or pass skip_nonfinite=true to skip such steps."
+                "or pass skip_nonfinite=true to skip such steps.",
             )
         if step % SUMMARY_EVERY == 0:
             with self._writer.as_default(step=step):
                 for name in ("loss", "grad_norm", "clipped_grad_norm"):
                     tf.summary.scalar(name, float(outputs[name]))
-                tf.summary.scalar("learning_rate", self._current_learning_rate())
+                tf.summary.scalar("learning_rate", current_learning_rate(self.optimizer))
         if self.config.checkpoint_every and step % self.config.checkpoint_every == 0:
             self._save_checkpoint(step)
 
@@ -290,46 +268,22 @@ class Trainer:
             self.model.set_weights(current)
         self._best_weights, self._unsaved_best = self._unsaved_best, None
 
-    def _current_learning_rate(self) -> float:
-        rate = self.optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
-        return float(tf.convert_to_tensor(getattr(rate, "value", rate)))
-
     def _end_of_epoch(self, epoch: int, finished: bool, started: float) -> bool:
-        """Evaluates, logs, checkpoints; returns True when training should stop."""
+        """Evaluates, records, keeps the best weights, checkpoints; returns True when training should stop."""
         config, state = self.config, self.state
         step = int(state.step.numpy())
-        sums = {name: float(variable.numpy()) for name, variable in state.epoch_sums.items()}
-        count, applied = max(sums["count"], 1.0), max(sums["finite_steps"], 1.0)
-        train_record = {name: sums[name] / count for name in ["loss", *self.metric_names]}
-        train_record["grad_norm"] = sums["grad_norm"] / applied
-        train_record["clipped_grad_norm"] = sums["clipped_grad_norm"] / applied
-        train_record["nonfinite_steps"] = int(state.nonfinite_steps.numpy())  # So far, in the whole run.
+        train_record = state.train_record(self.metric_names)
         validation_record = self.evaluator(self.splits.validation)
         if finished:
             state.epoch.assign_add(1)
-        stamp = {"step": step, "epoch": epoch + 1, "wall_time": round(time.perf_counter() - started, 3)}
-        self.run.append_metrics({**stamp, "split": "train", **train_record})
-        self.run.append_metrics({**stamp, "split": "validation", **validation_record})
-        state.records.assign_add(2)
-        state.evaluated_step.assign(step)
-        with self._validation_writer.as_default(step=step):
-            for name, value in validation_record.items():
-                tf.summary.scalar(f"epoch_{name}", value)
-
+        self._record(epoch, step, started, train_record, validation_record)
         stop = False
-        if validation_record["loss"] < float(state.best_loss.numpy()):
-            state.best_loss.assign(validation_record["loss"])
-            state.best_epoch.assign(epoch + 1)
-            state.bad_epochs.assign(0)
+        if state.track_best(validation_record["loss"], epoch + 1):
             self._unsaved_best = self.model.get_weights()
-        else:
-            state.bad_epochs.assign_add(1)
-            if config.patience and int(state.bad_epochs.numpy()) >= config.patience:
-                self._say(
-                    f"Early stopping after epoch {epoch + 1}: no improvement for "
-                    f"{config.patience} epochs (best epoch {int(state.best_epoch.numpy())})."
-                )
-                stop = True
+        elif config.patience and int(state.bad_epochs.numpy()) >= config.patience:
+            say(self.verbose, f"Early stopping after epoch {epoch + 1}: no improvement for "
+                f"{config.patience} epochs (best epoch {int(state.best_epoch.numpy())}).")
+            stop = True
         last_epoch = stop or step >= self.total_steps or int(state.epoch.numpy()) >= config.epochs
         # A checkpoint costs about as much as a few dozen small steps, so for
         # short epochs it is written every `checkpoint_seconds`, not every epoch.
@@ -339,13 +293,21 @@ class Trainer:
         due = time.monotonic() - self._last_checkpoint >= config.checkpoint_seconds or self.several_workers
         if last_epoch or due:
             self._save_checkpoint(step)
-        self._say(
-            f"epoch {epoch + 1}/{config.epochs} step {step}: "
+        say(self.verbose, f"epoch {epoch + 1}/{config.epochs} step {step}: "
             + " ".join(f"train_{k}={v:.4g}" for k, v in train_record.items() if "norm" not in k)
-            + " "
-            + " ".join(f"val_{k}={v:.4g}" for k, v in validation_record.items())
-        )
+            + " " + " ".join(f"val_{k}={v:.4g}" for k, v in validation_record.items()))
         return stop
+
+    def _record(self, epoch: int, step: int, started: float, train_record: dict, validation_record: dict) -> None:
+        """One epoch's two records in metrics.jsonl (counted in the state) and its TensorBoard scalars."""
+        stamp = {"step": step, "epoch": epoch + 1, "wall_time": round(time.perf_counter() - started, 3)}
+        self.run.append_metrics({**stamp, "split": "train", **train_record})
+        self.run.append_metrics({**stamp, "split": "validation", **validation_record})
+        self.state.records.assign_add(2)
+        self.state.evaluated_step.assign(step)
+        with self._validation_writer.as_default(step=step):
+            for name, value in validation_record.items():
+                tf.summary.scalar(f"epoch_{name}", value)
 
     def _finish(self, started: float, resumed_from: int) -> TrainResult:
         self._save_best_weights()  # Already written with the last checkpoint, unless resumed to the end.
@@ -365,27 +327,45 @@ class Trainer:
             plots.training_curves(history, self.recipe.headline, self.run.curves)
         report = (hook(self.model, self.splits, self.config, self.run.path) or {}) if hook else {}
         return TrainResult(
-            model=self.model,
-            splits=self.splits,
-            workdir=self.run.path,
-            history=history,
-            best=best,
-            steps=int(self.state.step.numpy()),
-            resumed_from_step=resumed_from,
-            wall_time=time.perf_counter() - started,
-            nonfinite_steps=int(self.state.nonfinite_steps.numpy()),
-            report=report,
+            model=self.model, splits=self.splits, workdir=self.run.path, history=history, best=best,
+            steps=int(self.state.step.numpy()), resumed_from_step=resumed_from, wall_time=time.perf_counter() - started,
+            nonfinite_steps=int(self.state.nonfinite_steps.numpy()), report=report,
         )
 
-    def _say(self, message: str) -> None:
-        """A progress line: an absl INFO line under the CLI (or any program whose absl flags are
-        parsed: `--verbosity=-1` hides it), a plain print in a notebook or a script."""
-        if not self.verbose:
-            return
-        if flags.FLAGS.is_parsed():
-            logging.info(message)
-        else:
-            print(message, flush=True)
+
+def current_learning_rate(optimizer) -> float:
+    rate = optimizer.learning_rate  # A keras Variable, or a schedule's tensor.
+    return float(tf.convert_to_tensor(getattr(rate, "value", rate)))
+
+
+def say(verbose: bool, message: str) -> None:
+    """A progress line: an absl INFO line under the CLI (or any program whose absl flags are
+    parsed: `--verbosity=-1` hides it), a plain print in a notebook or a script."""
+    if not verbose:
+        return
+    if flags.FLAGS.is_parsed():
+        logging.info(message)
+    else:
+        print(message, flush=True)
+
+
+class Progress:
+    """An epoch's progress: keras's bar on a terminal; in a log file (CI, nohup, tee), whose
+    redraws would be noise, a plain line every PROGRESS_SECONDS of a long epoch."""
+
+    def __init__(self, verbose: bool, epoch: int, epochs: int, epoch_start: int, end: int, step: int):
+        self.verbose, self.epoch, self.epochs, self.epoch_start, self.end = verbose, epoch, epochs, epoch_start, end
+        self.on_terminal = verbose and sys.stdout.isatty()
+        self.bar = keras.utils.Progbar(end - epoch_start, verbose=1 if self.on_terminal else 0, stateful_metrics=["loss"])
+        self.last_line, self.last_step = time.monotonic(), step
+
+    def update(self, step: int, loss: float) -> None:
+        self.bar.update(step - self.epoch_start, [("loss", loss)])
+        now = time.monotonic()
+        if self.verbose and not self.on_terminal and now - self.last_line >= PROGRESS_SECONDS:
+            say(True, f"epoch {self.epoch + 1}/{self.epochs} step {step} ({step - self.epoch_start}/{self.end - self.epoch_start}): "
+                f"loss={loss:.4g} {(step - self.last_step) / (now - self.last_line):.1f} steps/s")
+            self.last_line, self.last_step = now, step
 
 
 def save_weights(model: keras.Model, path: pathlib.Path) -> None:

@@ -62,6 +62,10 @@ class Pretrained:
     recipe: object  # zoo.engine.registry.Recipe
     entry: dict  # The manifest entry.
 
+    def __repr__(self) -> str:
+        return (f"Pretrained({self.name}: {self.model.count_params():,} parameters, "
+                f"{self.entry.get('headline', '')} on {self.info.name} {self.entry.get('split', 'test')})")
+
 
 def read_manifest(path=None) -> dict:
     """The manifest as a dict ({"models": {}} if there is no manifest file).

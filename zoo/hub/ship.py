@@ -32,7 +32,6 @@ import os
 import pathlib
 import platform
 import shutil
-import time
 
 from absl import logging
 
@@ -248,41 +247,25 @@ def recover_swap(destination: pathlib.Path, name: str, manifest_path=None) -> No
 
 
 def _train_seed(recipe, config, workdir: pathlib.Path, verbose: bool) -> dict:
-    """Trains one seed (or reuses its finished record); returns the record."""
-    from zoo.engine import config as config_lib
-    from zoo.engine import rundir, runs, trainer
+    """Trains one seed (or reuses its finished record); returns the record (engine/record.py)."""
+    from zoo.engine import record
 
     record_path = workdir / SEED_RECORD
-    config_dict = config_lib.to_dict(config)
-    if record_path.exists():
-        record = files.read_json(record_path, f"it is the record of a finished seed: move {workdir} aside or pass another --workdir")
-        if record.get("config") == config_dict and (workdir / "best.weights.h5").exists():
-            if verbose:
-                logging.info(f"{recipe.name} seed {config.seed}: reusing the finished run in {workdir}")
-            return record
-        record_path.unlink()
-    hardware = describe_hardware()
-    started = time.perf_counter()
-    result = trainer.train(recipe, config, workdir, verbose=verbose)
-    wall_time = time.perf_counter() - started
-    test = runs.evaluate_model(recipe, result.model, result.splits, "test")
-    record = {
-        "seed": config.seed,
-        "config": config_dict,
-        "test": test,
-        "best_validation": result.best,
-        "steps": result.steps,
-        "resumed_from_step": result.resumed_from_step,
-        "wall_time_s": round(wall_time, 1),
-        "report": {k: v for k, v in (result.report or {}).items() if isinstance(v, (int, float, str))},
-        "hardware": hardware,
-        "versions": rundir.versions(),
-        "git_commit": rundir.git_commit(),
-    }
-    _write_json(record_path, record)
+    saved = record.finished(record_path, config, needs=[workdir / "best.weights.h5"])
+    if saved is not None:
+        if verbose:
+            logging.info(f"{recipe.name} seed {config.seed}: reusing the finished run in {workdir}")
+        return saved
+    if record_path.exists():  # A damaged record is one line naming it, never trained over.
+        files.read_json(record_path, f"it is the record of a finished seed: move {workdir} aside or pass another --workdir")
+    extra = {"seed": config.seed, "hardware": describe_hardware()}  # The load when training started.
+    result = record.train_and_record(recipe, config, workdir, record_path, verbose=verbose, extra=extra, evaluate_test=True)
+    if result["status"] != "ok":
+        raise FloatingPointError(f"{recipe.name} seed {config.seed}: {result['message']}")
     if verbose:
-        logging.info(f"{recipe.name} seed {config.seed}: {wall_time:.1f} s, test " + ", ".join(f"{k}={v:.4f}" for k, v in test.items()))
-    return record
+        logging.info(f"{recipe.name} seed {config.seed}: {result['wall_time_s']:.1f} s, test "
+                     + ", ".join(f"{k}={v:.4f}" for k, v in result["test"].items()))
+    return result
 
 
 def portable_path(path) -> str:

@@ -28,14 +28,14 @@ import json
 import math
 import pathlib
 import re
-import time
 
 from absl import logging
 
 from zoo.commands import cli
 from zoo.engine import config as config_lib
-from zoo import errors, files
+from zoo import errors
 from zoo.engine import registry
+from zoo.engine import record as record_lib
 from zoo.engine import rundir
 
 FULL_BATCH = "full"
@@ -162,13 +162,12 @@ def _compare(recipe, key, resolved, fixed, workdir, verbose, log) -> dict:
     for index, (label, config) in enumerate(resolved, start=1):
         run_path = workdir / _safe(f"{key}={label}")
         prefix = f"[{index}/{len(resolved)}] {key}={label}"
-        record = _finished_record(run_path, config)
+        record = record_lib.finished(run_path / RUN_RECORD, config)
         if record is not None:
             log(f"{prefix}: finished before, reusing {run_path}")
         else:
             log(f"{prefix}: training into {run_path}")
-            record = _train_one(recipe, config, run_path, verbose)
-            (run_path / RUN_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+            record = record_lib.train_and_record(recipe, config, run_path, run_path / RUN_RECORD, verbose=verbose)
         history = rundir.RunDir(run_path).read_metrics()
         row = summarize(recipe, label, getattr(config, key), history, record, run_path)
         log(f"{prefix}: {_describe(row, recipe.headline)}")
@@ -192,45 +191,6 @@ def _compare(recipe, key, resolved, fixed, workdir, verbose, log) -> dict:
     return {**result, "table": table, "json": str(json_path), "workdir": str(workdir)}
 
 
-def _finished_record(run_path: pathlib.Path, config):
-    """The saved record of a finished run with this exact config, else None."""
-    path = run_path / RUN_RECORD
-    if not path.exists():
-        return None
-    try:
-        record = files.read_json(path, "")
-    except errors.UserError:
-        return None  # Cut short by a kill: the run is trained (resumed) again.
-    if record.get("config") != config_lib.to_dict(config):
-        return None  # The trainer will refuse the workdir with a clear message.
-    return record
-
-
-def _train_one(recipe, config, run_path: pathlib.Path, verbose: bool) -> dict:
-    """Trains one run; a FloatingPointError (divergence) becomes status 'diverged'."""
-    import keras  # Imported here so that `python -m zoo --help` stays light.
-
-    keras.backend.clear_session()  # Each run starts from the same clean Keras state.
-    started = time.perf_counter()
-    record = {"config": config_lib.to_dict(config)}
-    try:
-        from zoo.engine import trainer
-
-        result = trainer.train(recipe, config, run_path, verbose=verbose)
-    except FloatingPointError as error:
-        message = " ".join(str(error).split())
-        found = re.search(r"at step (\d+)", message)
-        record.update(
-            status="diverged",
-            steps=int(found.group(1)) if found else None,
-            message=message,
-        )
-    else:
-        record.update(status="ok", steps=result.steps, nonfinite_steps=result.nonfinite_steps)
-    record["wall_time"] = round(time.perf_counter() - started, 2)
-    return record
-
-
 def summarize(recipe, label: str, value, history: list, record: dict, run_path) -> dict:
     """One table row from a run's metrics.jsonl records and its run record."""
     headline = recipe.headline
@@ -251,7 +211,7 @@ def summarize(recipe, label: str, value, history: list, record: dict, run_path) 
         "epochs": last.get("epoch"),
         "final_train_loss": train_last.get("loss"),
         "steps": record.get("steps"),
-        "wall_time": record.get("wall_time"),
+        "wall_time": record.get("wall_time_s"),
         "message": record.get("message", ""),
         "workdir": str(run_path),
     }

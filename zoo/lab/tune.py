@@ -74,13 +74,13 @@ import json
 import math
 import os
 import pathlib
-import time
 
 from zoo.commands import cli
 from zoo.lab import compare as compare_lib
 from zoo.engine import config as config_lib
 from zoo import errors
 from zoo.engine import registry
+from zoo.engine import record as record_lib
 from zoo.engine import rundir
 from zoo import files
 
@@ -310,8 +310,6 @@ def _tuner_class():
             self.set_state(files.read_json(self._get_tuner_fname(), REMEDY, kind=None))
 
         def run_trial(self, trial, *args, **kwargs):
-            import keras
-
             values = dict(trial.hyperparameters.values)
             try:
                 config = config_lib.make_config(self.recipe.Config, {**self.fixed, **values})
@@ -320,35 +318,19 @@ def _tuner_class():
                 self.user_error = ValueError(f"Trial {trial.trial_id} ({_format_values(values)}): {error}")
                 raise keras_tuner.errors.FatalError(str(error)) from None
             trial_dir = pathlib.Path(self.get_trial_dir(trial.trial_id))
-            record = {"trial_id": trial.trial_id, "values": values, "config": config_lib.to_dict(config),
-                      "tuner": os.environ.get("KERASTUNER_TUNER_ID", "tuner0")}  # Which process ran it.
-            keras.backend.clear_session()
-            started = time.perf_counter()
+            extra = {"trial_id": trial.trial_id, "values": values,
+                     "tuner": os.environ.get("KERASTUNER_TUNER_ID", "tuner0")}  # Which process ran it.
             try:
-                from zoo.engine import trainer
-
-                result = trainer.train(self.recipe, config, trial_dir / "run", verbose=self.train_verbose)
+                record = record_lib.train_and_record(self.recipe, config, trial_dir / "run", trial_dir / TRIAL_RECORD,
+                                                     verbose=self.train_verbose, extra=extra)
             except errors.UserError as error:
                 # The trial's folder cannot be used (say, it holds a run of other values):
                 # the user's to fix, so stop the search with it, do not record a failed trial.
                 self.user_error = error
                 raise keras_tuner.errors.FatalError(str(error)) from None
-            except FloatingPointError as error:
-                record.update(status="diverged", message=" ".join(str(error).split()))
-                record["wall_time"] = round(time.perf_counter() - started, 2)
-                rundir.write_atomically(trial_dir / TRIAL_RECORD, json.dumps(record, indent=2) + "\n")
-                raise keras_tuner.errors.FailedTrialError(record["message"]) from None
-            best = result.best
-            metrics = {f"val_{name}": float(best[name]) for name in ["loss", *self.recipe.module.METRICS]}
-            record.update(
-                status="ok",
-                metrics=metrics,
-                best_epoch=best.get("epoch"),
-                steps=result.steps,
-                wall_time=round(time.perf_counter() - started, 2),
-            )
-            rundir.write_atomically(trial_dir / TRIAL_RECORD, json.dumps(record, indent=2) + "\n")
-            return metrics
+            if record["status"] == "diverged":
+                raise keras_tuner.errors.FailedTrialError(record["message"])
+            return record["metrics"]
 
     return ZooTuner
 
@@ -650,7 +632,7 @@ def format_table(recipe, summary: dict) -> str:
             cells.append(compare_lib._number(metrics.get(f"val_{headline}")))
         cells += [
             compare_lib._text(record.get("steps")),
-            compare_lib._text(record.get("wall_time")),
+            compare_lib._text(record.get("wall_time_s")),
             record.get("status", "-"),
             compare_lib._number(record.get("best_so_far")),
         ]
