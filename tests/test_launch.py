@@ -1,9 +1,14 @@
-"""What a user sees when a cluster goes wrong: one line, within a bounded time.
+"""What a user sees when a launch or a cluster goes wrong: the chief's own words, within a bounded time.
 
-- A TF_CONFIG peer that never starts ends the run after the join timeout with
-  one line naming it.
+- Under `launch`, the chief's one-line mistake (exit 2) or its traceback (a bug)
+  reaches the terminal, with no "rerun to resume" after a mistake.
+- A worker that never joins, or a TF_CONFIG peer that never starts, ends the
+  run after the join timeout with one line naming it.
 - A TF_CONFIG whose task is outside its cluster, or whose address is not
   host:port, is refused in one line naming the field.
+
+The recipe files here stop (or hang) while the registry reads them,
+so no case but the TF_CONFIG ones loads TensorFlow in a child process.
 """
 
 import json
@@ -18,6 +23,44 @@ from zoo.commands import cli, launch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
+BUGGY_RECIPE = '''"""A recipe with a bug: it fails while its file is read."""
+raise RuntimeError("a bug in my recipe: " + "not a user's mistake")
+'''
+
+# Worker 1 hangs while the registry reads this file, so it never joins; worker 0 reads it,
+# finds a recipe (whose pieces are never called), and waits for worker 1.
+NEVER_JOINS_RECIPE = '''"""A recipe whose worker 1 never joins its cluster."""
+import dataclasses
+import json
+import os
+import time
+
+from recipes import _common
+
+if json.loads(os.environ["TF_CONFIG"])["task"]["index"] == 1:
+    time.sleep(600)
+
+TASK = "classification".upper().lower()  # Not a literal: the registry imports this file to describe it.
+HEADLINE = "loss"
+METRICS = {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(_common.TrainConfig):
+    pass
+
+
+def load_data(config):
+    raise NotImplementedError
+
+
+def build_model(config, info):
+    raise NotImplementedError
+
+
+def loss(targets, outputs):
+    raise NotImplementedError
+'''
 
 def environment(**extra):
     env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG" and not key.startswith(("KERASTUNER_", "ZOO_"))}
@@ -34,6 +77,38 @@ def one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), stderr[-3000:]
     return lines[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("arguments", "phrase"), [
+    (["train", "no_such_recipe"], "Unknown recipe 'no_such_recipe'"),
+    (["train", "digits_mlp", "epochs=abc"], "epochs='abc' is not an int"),
+], ids=["typo", "bad_value"])
+def test_a_mistake_under_launch_is_the_chiefs_one_line_and_exit_2(arguments, phrase):
+    result = zoo("launch", "--workers", "2", *arguments)
+    assert result.returncode == 2, result.stderr[-3000:]
+    line = one_error_line(result.stderr)
+    assert phrase in line and "resume" not in line
+
+
+@pytest.mark.slow
+def test_a_bug_under_launch_shows_the_chiefs_traceback(tmp_path):
+    (tmp_path / "buggy.py").write_text(BUGGY_RECIPE)
+    result = zoo("launch", "--workers", "2", "train", str(tmp_path / "buggy.py"), "--workdir", str(tmp_path / "run"))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: a bug in my recipe: not a user's mistake" in result.stderr
+    assert "resume" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_worker_that_never_joins_ends_the_launch_with_one_line_naming_it(tmp_path):
+    (tmp_path / "never_joins.py").write_text(NEVER_JOINS_RECIPE)
+    result = zoo("launch", "--workers", "2", "--join-timeout", "1", "train", str(tmp_path / "never_joins.py"),
+                 "--workdir", str(tmp_path / "run"), timeout=90)  # Today's main waits here for ever.
+    assert result.returncode == 1, result.stderr[-3000:]
+    line = one_error_line(result.stderr)
+    assert "worker 1 (127.0.0.1:" in line and "did not join within 1 s" in line and "--join-timeout" in line
 
 
 @pytest.mark.slow
