@@ -6,14 +6,17 @@
   run after the join timeout with one line naming it.
 - A TF_CONFIG whose task is outside its cluster, or whose address is not
   host:port, is refused in one line naming the field.
+- Native stderr is filtered, not thrown away: a native message written just
+  before an abort is still shown.
 
-The recipe files here stop (or hang) while the registry reads them,
+The recipe files here stop (or hang, or abort) while the registry reads them,
 so no case but the TF_CONFIG ones loads TensorFlow in a child process.
 """
 
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -61,6 +64,15 @@ def build_model(config, info):
 def loss(targets, outputs):
     raise NotImplementedError
 '''
+
+ABORTING_RECIPE = '''"""A recipe that dies natively: a message on file descriptor 2, then SIGABRT."""
+import os
+
+os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n")
+os.write(2, b"native: failed to allocate 123 bytes in my op\\n")
+os.abort()
+'''
+
 
 def environment(**extra):
     env = {key: value for key, value in os.environ.items() if key != "TF_CONFIG" and not key.startswith(("KERASTUNER_", "ZOO_"))}
@@ -138,3 +150,11 @@ def test_a_bad_tf_config_is_one_line_naming_the_field_and_exit_2(case, tmp_path,
     line = one_error_line(capsys.readouterr().err)
     assert "TF_CONFIG " + phrase in line
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_a_native_message_before_an_abort_is_shown_and_start_up_noise_is_not(tmp_path):
+    (tmp_path / "aborting.py").write_text(ABORTING_RECIPE)
+    result = zoo("train", str(tmp_path / "aborting.py"), "--workdir", str(tmp_path / "run"))
+    assert result.returncode == -signal.SIGABRT, result.stderr[-3000:]
+    assert result.stderr == "native: failed to allocate 123 bytes in my op\n"
