@@ -151,13 +151,14 @@ def check_overrides(name: str, overrides):
 
 
 def run_train(args) -> int:
-    from zoo.engine import rundir
+    from zoo.engine import cluster, rundir
 
     config = check_overrides(args.name, args.overrides)
     name, path = registry.locate(args.name)
     workdir = args.workdir or default_workdir(name)
     # A wrong --workdir too is refused before TensorFlow loads (the trainer checks again).
     rundir.check_resumable(workdir, name, config_lib.to_dict(config), {"path": str(path)})
+    cluster.join()  # Under a TF_CONFIG cluster: every worker is here, or one line names the missing one.
     recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
     config = config_lib.make_config(recipe.Config, args.overrides)
     from zoo.engine import runs, trainer

@@ -10,14 +10,13 @@ is scored.
 """
 
 import dataclasses
-import json
-import os
 import pathlib
 
 import keras
 import tensorflow as tf
 
 from zoo.engine import batches as batches_lib
+from zoo.engine import cluster
 from zoo.engine import config as config_lib
 from zoo import errors
 from zoo.engine import rundir
@@ -30,15 +29,12 @@ WORKER_TIMEOUT_SECONDS = 60
 
 
 def cluster_size() -> int:
-    """Workers (and chief) in the cluster that TF_CONFIG names; 1 without TF_CONFIG."""
-    text = os.environ.get("TF_CONFIG", "")
-    if not text:
-        return 1
-    try:
-        cluster = json.loads(text)["cluster"]
-        return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise errors.UserError(f"TF_CONFIG is not a cluster description ({error}); see the README's 'Several machines'.") from None
+    """Workers (and chief) in the cluster that TF_CONFIG names; 1 without TF_CONFIG.
+
+    A TF_CONFIG that names no usable cluster, or a task outside its cluster, is
+    a UserError naming the field (zoo/engine/cluster.py)."""
+    spec = cluster.from_environment()
+    return 1 if spec is None else spec.size
 
 
 _MULTI_WORKER = []  # The process's MultiWorkerMirroredStrategy: TF allows one, made before any other op.
@@ -49,6 +45,7 @@ def default_strategy() -> tf.distribute.Strategy:
     MirroredStrategy over all GPUs when there are several, else one device."""
     if cluster_size() > 1:
         if not _MULTI_WORKER:
+            cluster.join()  # A peer that never starts: one line naming it, not a silent wait.
             options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=WORKER_TIMEOUT_SECONDS)
             _MULTI_WORKER.append(tf.distribute.MultiWorkerMirroredStrategy(communication_options=options))
         return _MULTI_WORKER[0]
