@@ -8,7 +8,7 @@
           epoch's train record is written and before its validation record;
 - save:N  inside this process's N-th checkpoint save, after the checkpoint's
           files are written and before the checkpoint list names them;
-- write:N as this process's N-th `rundir.write_atomically` begins (nothing of
+- write:N as this process's N-th `files.write_atomically` begins (nothing of
           that file written): every JSON state file of a search (zoo_search.json,
           keras-tuner's oracle.json, trial.json and tuner0.json, our
           zoo_trial.json) and a run's config.json go through it;
@@ -28,6 +28,7 @@ import sys
 
 import tensorflow as tf
 
+from zoo import files
 from zoo.commands import cli
 from zoo.engine import rundir, trainer
 
@@ -73,7 +74,7 @@ def install(kind: str, number: int, kill=kill_self, patch=setattr) -> None:
 
         patch(tf.train.CheckpointManager, "save", killing_save)
     elif kind == "write":
-        write_atomically = rundir.write_atomically
+        write_atomically = files.write_atomically
         writes = [0]
 
         def killing_write(path, text):
@@ -82,7 +83,7 @@ def install(kind: str, number: int, kill=kill_self, patch=setattr) -> None:
                 kill(str(path))
             return write_atomically(path, text)
 
-        patch(rundir, "write_atomically", killing_write)
+        patch(files, "write_atomically", killing_write)
     elif kind == "replace":
         replace = os.replace
         replaces = [0]

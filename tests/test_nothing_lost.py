@@ -17,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 
+from zoo import files
 from zoo.hub import ship as cards, pretrained
 from zoo.commands import cli
 from zoo.engine import rundir
@@ -30,7 +31,7 @@ def snapshot(directory: pathlib.Path) -> dict:
     return {
         str(path.relative_to(directory)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.name != rundir.LOCK_NAME
+        if path.is_file() and path.name != files.LOCK_NAME
     }
 
 
@@ -48,7 +49,7 @@ def test_a_workdir_in_use_is_refused_naming_the_holder_and_nothing_is_touched(tm
     assert cli.main(["train", *GATES, "--workdir", str(workdir)]) == 0
     before = snapshot(workdir)
     # Another process's lock: flock locks of two open files conflict even within one process.
-    with open(workdir / rundir.LOCK_NAME, "a+") as holder:
+    with open(workdir / files.LOCK_NAME, "a+") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         holder.seek(0)
         holder.truncate()
@@ -70,7 +71,7 @@ def test_the_lock_of_a_killed_process_does_not_block_the_rerun(tmp_path, capsys)
         "f = open(sys.argv[1], 'a+'); fcntl.flock(f, fcntl.LOCK_EX); f.write(str(os.getpid())); f.flush()\n"
         "print('locked', flush=True); time.sleep(120)\n"
     )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(workdir / rundir.LOCK_NAME)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", code, str(workdir / files.LOCK_NAME)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         assert cli.main(["train", *GATES, "--workdir", str(workdir)]) == 2
@@ -221,7 +222,7 @@ def test_the_manifest_covers_every_shipped_file():
     }
     assert on_disk == set(listed)
     for path, sha in listed.items():
-        assert pretrained.sha256_file(ROOT / path) == sha, path
+        assert files.sha256_file(ROOT / path) == sha, path
 
 
 def test_export_never_replaces_what_is_there(tmp_path, capsys):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo import files
 from zoo.commands import cli
 from zoo.hub import pretrained
 from zoo.engine import registry, runs, trainer
@@ -149,7 +150,7 @@ def test_keras_archive_gives_weights_only(private_copy):
     model = pretrained.load("perceptron_gates", manifest_path=manifest, root=root).model
     archive = root / "pretrained" / "perceptron_gates" / "model.keras"
     model.save(archive)
-    entry["files"]["weights"] = {"path": str(archive.relative_to(root)), "sha256": pretrained.sha256_file(archive)}
+    entry["files"]["weights"] = {"path": str(archive.relative_to(root)), "sha256": files.sha256_file(archive)}
     manifest.write_text(json.dumps({"models": {"perceptron_gates": entry}}))
     loaded = pretrained.load("perceptron_gates", manifest_path=manifest, root=root)
     for a, b in zip(loaded.model.get_weights(), model.get_weights()):
@@ -168,7 +169,7 @@ def test_tampered_weights_are_refused_before_reading(private_copy, monkeypatch):
     message = str(error.value)
     assert "\n" not in message
     assert "model.weights.h5" in message and entry["files"]["weights"]["sha256"][:12] in message
-    assert pretrained.sha256_file(weights)[:12] in message and "git checkout" in message
+    assert files.sha256_file(weights)[:12] in message and "git checkout" in message
 
 
 def test_truncated_weights_are_refused(private_copy, monkeypatch):
@@ -525,7 +526,7 @@ def test_ship_writes_card_manifest_and_reuses_finished_seeds(tmp_path, monkeypat
 
     entry = pretrained.read_manifest(manifest)["models"]["perceptron_gates"]
     assert entry["headline"] == card["headline"]
-    assert entry["files"]["weights"]["sha256"] == pretrained.sha256_file(destination / "model.weights.h5")
+    assert entry["files"]["weights"]["sha256"] == files.sha256_file(destination / "model.weights.h5")
     loaded = pretrained.load("perceptron_gates", manifest_path=manifest)
     assert loaded.config.gate == "and" and loaded.config.seed == card["shipped_seed"]
 

@@ -36,8 +36,7 @@ import shutil
 import stat
 import tempfile
 
-from zoo import errors
-from zoo.engine import rundir
+from zoo import errors, files
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
@@ -117,7 +116,7 @@ class Outputs:
 
     def __enter__(self):
         self._stack = contextlib.ExitStack()
-        self._stack.enter_context(rundir.owned(self.folder, "out folder"))
+        self._stack.enter_context(files.owned(self.folder, "out folder"))
         try:
             self.ours = check(self.folder, [], self.record, self.command)
         except BaseException:

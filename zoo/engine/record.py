@@ -80,5 +80,5 @@ def train_and_record(recipe, config, run_path, record_path=None, *, verbose=Fals
     record.update(wall_time_s=round(time.perf_counter() - started, 2), versions=rundir.versions(),
                   git_commit=rundir.git_commit())
     if record_path is not None:
-        rundir.write_atomically(record_path, json.dumps(record, indent=2) + "\n")
+        files.write_atomically(record_path, json.dumps(record, indent=2) + "\n")
     return record

@@ -38,7 +38,7 @@ import sys
 
 import recipes
 
-from zoo import errors
+from zoo import errors, files
 
 REQUIRED = ("Config", "load_data", "build_model", "loss", "METRICS", "HEADLINE", "TASK")
 
@@ -109,10 +109,6 @@ def locate(name: str):
             f"{path.stem!r} of its own."
         )
     return path.stem, resolved
-
-
-def file_digest(path) -> str:
-    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -295,7 +291,7 @@ class Recipe:
         """The recipe file's path and sha256, as a run directory records them."""
         if self.path is None:
             return {}
-        return {"path": str(self.path), "sha256": file_digest(self.path)}
+        return {"path": str(self.path), "sha256": files.sha256_file(self.path)}
 
     def hook(self, name: str):
         """An optional module function (`report`, `generate`, ...) or None."""

@@ -20,7 +20,6 @@ not write, is refused, so two runs are never silently mixed.
 """
 
 import contextlib
-import fcntl
 import json
 import os
 import pathlib
@@ -45,95 +44,6 @@ def default_workdir(name: str, *parts: str) -> pathlib.Path:
     return RUNS.joinpath(name, *parts)
 
 
-LOCK_NAME = ".lock"
-# Locks this process holds: real path of the directory -> [open lock file, depth].
-_HELD = {}
-
-
-@contextlib.contextmanager
-def owned(directory, what: str = "workdir", note: str = ""):
-    """Holds the exclusive lock of `directory` (created if needed) for the block.
-
-    Re-entrant within a process (a command that trains into its own directory
-    holds it once). The lock file is the zoo's own and is never deleted; it
-    holds the holder's pid on its first line and `note` (one line) on its second.
-
-    Raises:
-        errors.UserError: another process holds the lock, or the directory is
-            not a writable folder.
-    """
-    directory = pathlib.Path(directory)
-    if str(directory) in ("", "."):
-        raise errors.UserError(f"The {what} is empty; pass --{what.split()[0]} with a directory (for example runs/my_run).")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        key = os.path.realpath(directory)
-        if key in _HELD:
-            _HELD[key][1] += 1
-        else:
-            stream = open(directory / LOCK_NAME, "a+")
-            try:
-                fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                stream.seek(0)
-                pid, held_note = _parse_holder(stream.read())
-                stream.close()
-                raise errors.UserError(
-                    f"{what.capitalize()} {str(directory)!r} is in use by {describe_holder(pid, held_note)}; wait "
-                    f"for it to finish (or stop it), or pass another --{what.split()[0]}."
-                ) from None
-            stream.seek(0)
-            stream.truncate()
-            note = " ".join(note.split())
-            stream.write(f"{os.getpid()}\n" + (f"{note}\n" if note else ""))
-            stream.flush()
-            _HELD[key] = [stream, 1]
-    except OSError as error:
-        raise errors.UserError(
-            f"{what.capitalize()} {str(directory)!r} cannot be written ({error.strerror}); "
-            f"pass --{what.split()[0]} with a writable directory."
-        ) from None
-    try:
-        yield directory
-    finally:
-        _HELD[key][1] -= 1
-        if _HELD[key][1] == 0:
-            _HELD.pop(key)[0].close()  # Closing the file releases the lock.
-
-
-def _parse_holder(text: str) -> tuple:
-    """(pid, note) as a lock file records them ("unknown" for a pid it lacks)."""
-    lines = text.splitlines()
-    pid = lines[0].strip() if lines and lines[0].strip() else "unknown"
-    return pid, (lines[1].strip() if len(lines) > 1 else "")
-
-
-def describe_holder(pid: str, note: str = "") -> str:
-    """'process PID' (with its note), as the messages about a held directory say it."""
-    return f"process {pid}" + (f" ({note})" if note else "")
-
-
-def holder(directory):
-    """(pid, note) of the process that holds `directory`'s lock, or None when no process does.
-
-    Reads only: no directory or lock file is created. Finding the lock free
-    takes it for an instant, so call this only where a free lock is itself
-    the anomaly (a worker whose chief should hold the folder already).
-    """
-    path = pathlib.Path(directory) / LOCK_NAME
-    try:
-        stream = open(path, "r")
-    except FileNotFoundError:
-        return None
-    with stream:
-        try:
-            fcntl.flock(stream, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _parse_holder(stream.read())
-        fcntl.flock(stream, fcntl.LOCK_UN)
-        return None
-
-
 class RunDir:
     """Paths and small file formats of one run directory.
 
@@ -156,8 +66,8 @@ class RunDir:
     curves = property(lambda self: self.path / "curves.png")
 
     def owned(self):
-        """The directory's lock for a writer (see `owned`); nothing for a reader."""
-        return owned(self.path) if self.writer else contextlib.nullcontext(self.path)
+        """The directory's lock for a writer (see `files.owned`); nothing for a reader."""
+        return files.owned(self.path) if self.writer else contextlib.nullcontext(self.path)
 
     def prepare(self) -> None:
         """Creates the directory and checks, before any training, that it is usable.
@@ -212,7 +122,7 @@ class RunDir:
             "versions": versions(),
             "git_commit": git_commit(),
         }
-        write_atomically(self.config_path, json.dumps(record, indent=2) + "\n")
+        files.write_atomically(self.config_path, json.dumps(record, indent=2) + "\n")
 
     def read_metrics(self) -> list:
         if not self.metrics_path.exists():
@@ -249,7 +159,7 @@ class RunDir:
         kept = [record for record in self.read_metrics() if record.get("step", 0) <= last_step]
         if keep is not None:
             kept = kept[:keep]
-        write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
+        files.write_atomically(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _check_writable(folder: pathlib.Path, what: str, remedy: str) -> None:
@@ -264,15 +174,7 @@ def _check_writable(folder: pathlib.Path, what: str, remedy: str) -> None:
 
 def _is_own_scratch(name: str) -> bool:
     """The lock file, and temporary files a killed write of ours may leave behind."""
-    return name == LOCK_NAME or name.startswith((".tmp-", ".write-test-")) or (name.startswith(".") and name.endswith(".tmp"))
-
-
-def write_atomically(path, text: str) -> None:
-    """Writes `text` to `path` so that a kill leaves either the old or the new file."""
-    path = pathlib.Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    return name == files.LOCK_NAME or name.startswith((".tmp-", ".write-test-")) or (name.startswith(".") and name.endswith(".tmp"))
 
 
 def versions() -> dict:

@@ -35,7 +35,6 @@ expected and actual hash prefixes, and what to do.
 
 import contextlib
 import dataclasses
-import hashlib
 import os
 import pathlib
 import sys
@@ -113,18 +112,6 @@ def entry_for(name: str, manifest_path=None) -> dict:
             f"`python -m zoo train {name}` and use --workdir instead of --pretrained."
         )
     return models[name]
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_dir() -> pathlib.Path:
@@ -208,7 +195,7 @@ def _kept_by_an_interrupted_ship(spec: dict, root, expected: str):
     kept = previous_copy(path if path.is_absolute() else pathlib.Path(root or ROOT) / path)
     if kept.is_file():
         data = kept.read_bytes()
-        if sha256_bytes(data) == expected:
+        if files.sha256_bytes(data) == expected:
             return data
     return None
 
@@ -228,7 +215,7 @@ def read_verified(name: str, role: str, spec: dict, root=None) -> bytes:
             raise
         return kept
     data = path.read_bytes()
-    actual = sha256_bytes(data)
+    actual = files.sha256_bytes(data)
     if actual != expected:
         kept = _kept_by_an_interrupted_ship(spec, root, expected)
         if kept is not None:
@@ -333,7 +320,7 @@ def copy_verified(source, destination) -> str:
     temporary = destination.with_name(f".{destination.name}.tmp")
     temporary.write_bytes(data)
     os.replace(temporary, destination)
-    return sha256_bytes(data)
+    return files.sha256_bytes(data)
 
 
 def relative(path) -> str:
@@ -347,5 +334,5 @@ def relative(path) -> str:
 
 __all__ = [
     "Pretrained", "cache_dir", "entry_for", "evaluate_pretrained", "load",
-    "load_pretrained", "read_manifest", "read_verified", "sha256_file",
+    "load_pretrained", "read_manifest", "read_verified",
 ]

@@ -25,7 +25,6 @@ shipped checkpoint against its card, so a stale card fails the tests.
 
 import contextlib
 import datetime
-import fcntl
 import json
 import math
 import os
@@ -76,7 +75,7 @@ def parse_seeds(text: str) -> list:
 def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None) -> dict:
     """Trains `name` for each seed, ships the best and writes its card; returns the card."""
     from zoo.engine import config as config_lib
-    from zoo.engine import registry, rundir
+    from zoo.engine import registry
 
     recipe = registry.get_recipe(name)
     overrides = config_lib.split_overrides(list(overrides))
@@ -84,7 +83,7 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
         raise errors.UserError("Do not pass seed=...: `ship` trains every seed in --seeds (e.g. --seeds 0,1,2).")
     root = pathlib.Path(workdir or pathlib.Path("runs") / "ship" / name)
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
-    with rundir.owned(root):
+    with files.owned(root):
         return _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose)
 
 
@@ -122,7 +121,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
     if shipped_config.get("recipe_file"):
         shipped_config["recipe_file"] = {**shipped_config["recipe_file"], "path": portable_path(recipe.path)}
     _write_json(staging / "config.json", shipped_config)
-    config_sha = pretrained.sha256_file(staging / "config.json")
+    config_sha = files.sha256_file(staging / "config.json")
 
     override_text = " ".join(f"{key}={value}" for key, value in overrides.items())
     metric_names = ["loss", *recipe.module.METRICS]
@@ -181,7 +180,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
     (staging / "MODEL_CARD.md").write_text(render_card(card))
     shipped_file = lambda file_name: {  # noqa: E731
         "path": pretrained.relative(destination / file_name),
-        "sha256": pretrained.sha256_file(staging / file_name),
+        "sha256": files.sha256_file(staging / file_name),
     }
     entry = {
         "recipe": recipe.name,
@@ -213,7 +212,7 @@ def swap_in(staging: pathlib.Path, destination: pathlib.Path, name: str, entry: 
     old ones from .NAME.old (pretrained.read_verified); the next ship finishes
     or undoes a swap that a kill interrupted (`recover_swap`).
     """
-    with _locked(destination):
+    with files.owned(destination.parent, "pretrained folder", lock_name=f".{destination.name}.lock", wait=True):
         recover_swap(destination, name, manifest_path)
         old = destination.with_name(f".{destination.name}.old")
         if destination.exists():
@@ -236,7 +235,7 @@ def recover_swap(destination: pathlib.Path, name: str, manifest_path=None) -> No
         """True when `folder` holds the very files the manifest entry names."""
         paths = [folder / pathlib.Path(spec["path"]).name for spec in files if "path" in spec]
         hashes = [spec.get("sha256") for spec in files if "path" in spec]
-        return all(path.is_file() and pretrained.sha256_file(path) == expected for path, expected in zip(paths, hashes))
+        return all(path.is_file() and files.sha256_file(path) == expected for path, expected in zip(paths, hashes))
 
     if files and destination.exists() and names_of(destination):
         shutil.rmtree(old)  # The manifest was rewritten: the swap was done.
@@ -307,26 +306,14 @@ def _headline(metric: str, stats: dict) -> str:
 
 
 def _write_json(path: pathlib.Path, value) -> None:
-    from zoo.engine import rundir
 
-    rundir.write_atomically(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
-
-
-@contextlib.contextmanager
-def _locked(path: pathlib.Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    files.write_atomically(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 def update_manifest(name: str, entry: dict, manifest_path=None) -> None:
     """Sets models[name] = entry in the manifest (under a lock: ships may run in parallel)."""
     path = pathlib.Path(manifest_path or pretrained.MANIFEST)
-    with _locked(path):
+    with files.owned(path.parent, "pretrained folder", lock_name=f".{path.name}.lock", wait=True):
         manifest = pretrained.read_manifest(path)
         manifest["models"][name] = entry
         manifest["models"] = dict(sorted(manifest["models"].items()))

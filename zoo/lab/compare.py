@@ -33,7 +33,7 @@ from absl import logging
 
 from zoo.commands import cli
 from zoo.engine import config as config_lib
-from zoo import errors
+from zoo import errors, files
 from zoo.engine import registry
 from zoo.engine import record as record_lib
 from zoo.engine import rundir
@@ -153,7 +153,7 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
     log = log or (lambda message: None)
     resolved = resolve_configs(recipe, key, values, fixed)
     workdir = pathlib.Path(workdir) if workdir else default_workdir(recipe.name, key, fixed)
-    with rundir.owned(workdir):  # One comparison per directory at a time.
+    with files.owned(workdir):  # One comparison per directory at a time.
         return _compare(recipe, key, resolved, fixed, workdir, verbose, log)
 
 
@@ -187,7 +187,7 @@ def _compare(recipe, key, resolved, fixed, workdir, verbose, log) -> dict:
         "png": str(png),
     }
     json_path = workdir / "comparison.json"
-    rundir.write_atomically(json_path, json.dumps(result, indent=2) + "\n")
+    files.write_atomically(json_path, json.dumps(result, indent=2) + "\n")
     return {**result, "table": table, "json": str(json_path), "workdir": str(workdir)}
 
 

@@ -81,7 +81,6 @@ from zoo.engine import config as config_lib
 from zoo import errors
 from zoo.engine import registry
 from zoo.engine import record as record_lib
-from zoo.engine import rundir
 from zoo import files
 
 # What to do about a damaged state file of a search (files.read_json names the file).
@@ -180,7 +179,7 @@ def save_state_atomically(path, state) -> None:
     keras-tuner writes oracle.json, tuner0.json and each trial.json in place; a
     kill inside such a write left a truncated file that the rerun could not read.
     """
-    rundir.write_atomically(path, json.dumps(state))
+    files.write_atomically(path, json.dumps(state))
 
 
 def _atomic(oracle_class):
@@ -412,7 +411,7 @@ def _check_settings(project: pathlib.Path, recipe, fixed, space, objective) -> N
             )
         return
     project.mkdir(parents=True, exist_ok=True)
-    rundir.write_atomically(path, json.dumps(settings, indent=2) + "\n")
+    files.write_atomically(path, json.dumps(settings, indent=2) + "\n")
 
 
 def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=None, objective: str = "loss",
@@ -447,7 +446,7 @@ def tune(recipe, search: str = "random", trials: int = 10, fixed=None, workdir=N
         check_chief_holds(workdir, address)
         owner = contextlib.nullcontext()
     else:
-        owner = rundir.owned(workdir, note=chief_note(address) if role == "chief" else "")
+        owner = files.owned(workdir, note=chief_note(address) if role == "chief" else "")
     with owner:
         return _tune(recipe, search, trials, fixed, workdir, objective, initial_points, seed, verbose, quiet)
 
@@ -493,9 +492,9 @@ def check_chief_holds(workdir: pathlib.Path, address: str) -> None:
                 f"No tune chief answered at {address} within {CHIEF_WAIT_SECONDS // 60} minutes; start it "
                 "(KERASTUNER_TUNER_ID=chief, the same --workdir) or fix KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT."
             ) from None
-    held = rundir.holder(workdir)
+    held = files.holder(workdir)
     if held is None or held[1] != chief_note(address):
-        now = "no process holds it" if held is None else f"it is in use by {rundir.describe_holder(*held)}"
+        now = "no process holds it" if held is None else f"it is in use by {files.describe_holder(*held)}"
         raise errors.UserError(
             f"Workdir {str(workdir)!r} is not held by {chief_note(address)} ({now}); run this worker with its "
             "chief's --workdir, or give it the KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT of that folder's chief."
@@ -513,7 +512,7 @@ def _tune(recipe, search, trials, fixed, workdir, objective, initial_points, see
             raise tuner.user_error from None
         raise
     summary = summarize(recipe, pathlib.Path(tuner.project_dir), search, fixed, *objective_for(recipe, objective))
-    rundir.write_atomically(pathlib.Path(tuner.project_dir) / "results.json", json.dumps(summary, indent=2) + "\n")
+    files.write_atomically(pathlib.Path(tuner.project_dir) / "results.json", json.dumps(summary, indent=2) + "\n")
     png = workdir / "search_progress.png"
     plot_progress(recipe, workdir, png)
     return {**summary, "table": format_table(recipe, summary), "png": str(png)}
