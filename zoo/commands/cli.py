@@ -34,6 +34,7 @@ from absl.flags import argparse_flags
 
 from zoo.engine import config as config_lib
 from zoo import errors
+from zoo.commands import options
 from zoo.engine import registry
 
 USAGE_ERROR = 2
@@ -41,11 +42,9 @@ USAGE_ERROR = 2
 _log_file = None  # The file a --log_dir call opened, closed by the next call.
 LOGGING_FLAGS = ("verbosity", "showprefixforinfo", "logtostderr", "alsologtostderr", "log_dir")
 # Modules that each add one subcommand through `add_command(subparsers)`.
-COMMAND_MODULES = (
-    "zoo.lab.compare", "zoo.lab.tune", "zoo.commands.generate", "zoo.hub.ship", "zoo.commands.attention",
-    "zoo.commands.predict", "zoo.commands.export", "zoo.commands.features", "zoo.commands.launch", "zoo.page.gallery",
-    "zoo.commands.translate",
-)
+COMMAND_MODULES = tuple(f"zoo.commands.{name}" for name in (
+    "compare", "tune", "generate", "ship", "attention", "predict", "export", "features", "launch", "gallery", "translate",
+))
 
 
 class UsageError(Exception):
@@ -57,38 +56,6 @@ class _Parser(argparse_flags.ArgumentParser):
 
     def error(self, message):
         raise UsageError(f"{self.prog}: {message}")
-
-
-def add_intermixed_parser(subparsers, name: str, **kwargs):
-    """`subparsers.add_parser`, but `key=value` words may also follow the options.
-
-    argparse (before Python 3.12) stops filling a `nargs="*"` positional at the
-    first option, so `tune NAME --trials 2 epochs=3` would be an error. This
-    parser parses intermixed options and positionals instead.
-    """
-    base = subparsers._parser_class
-
-    class IntermixedParser(base):
-        _inside = False
-
-        def parse_known_args(self, args=None, namespace=None):
-            if self._inside:
-                return super().parse_known_args(args, namespace)
-            self._inside = True
-            try:
-                return self.parse_known_intermixed_args(args, namespace)
-            finally:
-                self._inside = False
-
-    subparsers._parser_class = IntermixedParser
-    try:
-        return subparsers.add_parser(name, **kwargs)
-    finally:
-        subparsers._parser_class = base
-
-
-def default_workdir(name: str) -> pathlib.Path:
-    return pathlib.Path("runs") / name
 
 
 def program_name() -> str:
@@ -103,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="one row per recipe")
     listing.set_defaults(run=run_list)
 
-    training = add_intermixed_parser(commands, "train", help="train a recipe (resumes if the workdir has a run)")
+    training = options.add_intermixed_parser(commands, "train", help="train a recipe (resumes if the workdir has a run)")
     training.add_argument("name", help="a recipe's name (see `list`) or a recipe file's path")
     training.add_argument("overrides", nargs="*", metavar="key=value")
     training.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
@@ -112,10 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("evaluate", help="metrics of a run's weights on a split")
     evaluation.add_argument("name")
-    evaluation.add_argument("--workdir", type=pathlib.Path, help="default: runs/NAME")
+    options.add_model_source(evaluation)
     evaluation.add_argument("--split", default="test", choices=("train", "validation", "test"))
     evaluation.add_argument("--weights", default="best", choices=("best", "final"))
-    evaluation.add_argument("--pretrained", action="store_true", help="the shipped checkpoint instead of a run")
     evaluation.set_defaults(run=run_evaluate)
 
     for module_name in COMMAND_MODULES:
@@ -155,15 +121,15 @@ def run_train(args) -> int:
 
     config = check_overrides(args.name, args.overrides)
     name, path = registry.locate(args.name)
-    workdir = args.workdir or default_workdir(name)
+    workdir = args.workdir or rundir.default_workdir(name)
     # A wrong --workdir too is refused before TensorFlow loads (the trainer checks again).
     rundir.check_resumable(workdir, name, config_lib.to_dict(config), {"path": str(path)})
     cluster.join()  # Under a TF_CONFIG cluster: every worker is here, or one line names the missing one.
-    recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
-    config = config_lib.make_config(recipe.Config, args.overrides)
-    from zoo.engine import runs, trainer
+    import zoo
+    from zoo.engine import runs
 
-    result = trainer.train(recipe, config, workdir, verbose=not args.quiet)
+    recipe = registry.get_recipe(args.name)  # Keras and TensorFlow load here.
+    result = zoo.train(recipe, args.overrides, workdir, verbose=not args.quiet)
     test = runs.evaluate_model(recipe, result.model, result.splits, "test")
     best = result.best
     print(
@@ -179,26 +145,19 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    name, _ = registry.locate(args.name)
-    if args.pretrained:
-        if registry.is_path(args.name):
-            raise errors.UserError(
-                f"--pretrained is for the zoo's own recipes, not the file {args.name}; train it and pass --workdir."
-            )
-        from zoo.hub import pretrained
-
-        metrics = pretrained.evaluate_pretrained(name, split=args.split)
-        print(json.dumps({"recipe": name, "split": args.split, "weights": "pretrained", **metrics}))
-        return 0
-    workdir = args.workdir or default_workdir(name)
+    import zoo
     from zoo.engine import rundir
 
-    path = registry.locate(args.name)[1]
-    rundir.finished_run(workdir, name, args.weights, {"path": str(path)})  # A wrong --workdir: before TensorFlow loads.
-    from zoo.engine import runs
-
-    metrics = runs.evaluate(registry.get_recipe(args.name), workdir, split=args.split, weights=args.weights)
-    print(json.dumps({"recipe": name, "split": args.split, "weights": args.weights, **metrics}))
+    name, path = registry.locate(args.name)
+    if args.pretrained and registry.is_path(args.name):
+        raise errors.UserError(
+            f"--pretrained is for the zoo's own recipes, not the file {args.name}; train it and pass --workdir."
+        )
+    if not args.pretrained:  # A wrong --workdir: said before TensorFlow loads.
+        rundir.finished_run(args.workdir or rundir.default_workdir(name), name, args.weights, {"path": str(path)})
+    metrics = zoo.evaluate(args.name, args.workdir, pretrained=args.pretrained, split=args.split, weights=args.weights)
+    weights = "pretrained" if args.pretrained else args.weights
+    print(json.dumps({"recipe": name, "split": args.split, "weights": weights, **metrics}))
     return 0
 
 

@@ -304,14 +304,6 @@ def load_pretrained(name: str):
     return load(name).model
 
 
-def evaluate_pretrained(name: str, split: str = "test") -> dict:
-    """Loss and metrics of the shipped checkpoint on one split of its dataset."""
-    from zoo.engine import runs
-
-    loaded = load(name)
-    return runs.evaluate_model(loaded.recipe, loaded.model, loaded.splits, split)
-
-
 def copy_verified(source, destination) -> str:
     """Copies a file and returns the sha256 of the bytes written."""
     data = pathlib.Path(source).read_bytes()
@@ -333,6 +325,6 @@ def relative(path) -> str:
 
 
 __all__ = [
-    "Pretrained", "cache_dir", "entry_for", "evaluate_pretrained", "load",
+    "Pretrained", "cache_dir", "entry_for", "load",
     "load_pretrained", "read_manifest", "read_verified",
 ]

@@ -41,27 +41,6 @@ MAX_WEIGHTS_BYTES = 8 * 2**20  # Shipped files live in git: a few MB at most.
 SEED_RECORD = "ship_seed.json"
 
 
-def add_command(subparsers) -> None:
-    from zoo.commands import cli
-
-    parser = cli.add_intermixed_parser(
-        subparsers, "ship", help="train seeds, ship the best weights to pretrained/NAME with a generated model card"
-    )
-    parser.add_argument("name")
-    parser.add_argument("overrides", nargs="*", metavar="key=value")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
-    parser.add_argument("--workdir", type=pathlib.Path, help="where the seed runs go (default runs/ship/NAME)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.set_defaults(run=run_ship)
-
-
-def run_ship(args) -> int:
-    card = ship(args.name, args.overrides, parse_seeds(args.seeds), args.workdir, verbose=not args.quiet)
-    print(f"{args.name}: shipped seed {card['shipped_seed']} to pretrained/{args.name}/; {card['headline']} "
-          f"(test, mean ± std over seeds {','.join(map(str, card['seeds']))})")
-    return 0
-
-
 def parse_seeds(text: str) -> list:
     try:
         seeds = [int(part, 10) for part in str(text).split(",") if part.strip()]

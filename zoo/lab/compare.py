@@ -23,7 +23,6 @@ DIR defaults to runs/compare/NAME/KEY, plus the fixed overrides
 (runs/compare/NAME/KEY--k1=v1-k2=v2), so two comparisons never share runs.
 """
 
-import argparse
 import json
 import math
 import pathlib
@@ -31,7 +30,6 @@ import re
 
 from absl import logging
 
-from zoo.commands import cli
 from zoo.engine import config as config_lib
 from zoo import errors, files
 from zoo.engine import registry
@@ -337,29 +335,3 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
 
 
 # -------------------------------------------------------------------- CLI
-
-
-def add_command(subparsers) -> None:
-    parser = cli.add_intermixed_parser(
-        subparsers,
-        "compare",
-        help="train a recipe once per value of one key; table + plot",
-        description="Train NAME once per value of the first key (key=v1,v2,...), same seed and data; "
-        "the other key=value overrides are fixed. batch_size=full: the whole training split.",
-    )
-    parser.add_argument("name")
-    parser.add_argument("overrides", nargs="*", metavar="key=value")
-    parser.add_argument("--workdir", type=pathlib.Path, help="default: runs/compare/NAME/KEY[--fixed]")
-    parser.add_argument("--verbose", action="store_true", help="the trainer's progress bar and epoch lines")
-    parser.set_defaults(run=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    check_arguments(registry.describe(args.name).Config, args.overrides)  # Mistakes before TensorFlow loads.
-    recipe = registry.get_recipe(args.name)
-    key, values, fixed = parse_arguments(recipe.Config, args.overrides)
-    result = compare(recipe, key, values, fixed, workdir=args.workdir, verbose=args.verbose)
-    print(result["table"])
-    print(f"plot: {result['png']}")
-    print(f"table: {result['json']}")
-    return 0

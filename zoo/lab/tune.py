@@ -68,14 +68,12 @@ keras-tuner needs grpcio and protobuf for this. It has not been run across
 machines here (one machine, no cluster); single-process search is what the tests cover.
 """
 
-import argparse
 import contextlib
 import json
 import math
 import os
 import pathlib
 
-from zoo.commands import cli
 from zoo.lab import compare as compare_lib
 from zoo.engine import config as config_lib
 from zoo import errors
@@ -695,52 +693,3 @@ def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
 
 
 # -------------------------------------------------------------------- CLI
-
-
-def add_command(subparsers) -> None:
-    parser = cli.add_intermixed_parser(
-        subparsers,
-        "tune",
-        help="hyperparameter search (keras-tuner) over the recipe's SEARCH_SPACE",
-        description="Search the recipe's SEARCH_SPACE with keras-tuner; every trial is trained by the "
-        "zoo's trainer. key=value arguments are fixed for every trial. Rerunning resumes.",
-    )
-    parser.add_argument("name")
-    parser.add_argument("overrides", nargs="*", metavar="key=value")
-    parser.add_argument("--search", choices=SEARCHES, default="random")
-    parser.add_argument("--trials", type=int, default=10, help="trials in total (default 10)")
-    parser.add_argument("--workdir", type=pathlib.Path, help="default: runs/tune/NAME[--fixed]")
-    parser.add_argument("--objective", choices=("loss", "headline"), default="loss",
-                        help="best validation loss (default) or the recipe's headline metric")
-    parser.add_argument("--initial-points", type=int, default=None,
-                        help="bayesian: random trials before the model takes over (default max(2, trials/4))")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the oracle's proposals")
-    parser.add_argument("--verbose", action="store_true", help="the trainer's progress bar and epoch lines")
-    parser.add_argument("--quiet", action="store_true", help="no keras-tuner trial display")
-    parser.set_defaults(run=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    fixed = config_lib.split_overrides(args.overrides)
-    if args.trials < 1:  # These mistakes are said before TensorFlow loads and before the workdir is made.
-        raise errors.UserError(f"trials={args.trials}: a search needs at least 1 trial.")
-    if args.initial_points is not None and args.initial_points < 1:
-        raise errors.UserError(f"--initial-points {args.initial_points}: use 1 or more.")
-    config_lib.make_config(registry.describe(args.name).Config, fixed)
-    recipe = registry.get_recipe(args.name)
-    result = tune(
-        recipe,
-        search=args.search,
-        trials=args.trials,
-        fixed=fixed,
-        workdir=args.workdir,
-        objective=args.objective,
-        initial_points=args.initial_points,
-        seed=args.seed,
-        verbose=args.verbose,
-        quiet=args.quiet,
-    )
-    print(result["table"])
-    print(f"results: {pathlib.Path(args.workdir or default_workdir(recipe.name, fixed)) / args.search / 'results.json'}")
-    print(f"plot: {result['png']}")
-    return 0

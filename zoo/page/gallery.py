@@ -38,19 +38,6 @@ ATTENTION_TEXT = {"music_transformer": "X:1\nK:D\n|:dAFA dAFA|", "sentiment_tran
 DRAWS_PER_TUNE = 4
 
 
-def add_command(subparsers) -> None:
-    parser = subparsers.add_parser("gallery", help="a static site of every shipped checkpoint, with playable tunes")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("site"), help="default: site/")
-    parser.add_argument("--tunes", type=int, default=3, help="tunes per music recipe (default 3)")
-    parser.add_argument("--length", type=int, default=600, help="characters sampled per tune (default 600)")
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=0, help="first sampling seed (default 0)")
-    parser.add_argument("--only", help="comma-separated recipes (default: every shipped one)")
-    parser.add_argument("--abcjs", type=pathlib.Path, help=f"abcjs-basic-min.js (default: ./{ABCJS}, then the checkout's)")
-    parser.add_argument("--screenshot", type=pathlib.Path, help="also save a PNG of the first music recipe's section (needs chromium)")
-    parser.set_defaults(run=run_gallery)
-
-
 def find_abcjs(path=None) -> pathlib.Path:
     from zoo.hub import pretrained
 
@@ -64,32 +51,37 @@ def find_abcjs(path=None) -> pathlib.Path:
     )
 
 
-def run_gallery(args) -> int:
-    from zoo.inference import generate
-    from zoo.hub import pretrained
+def make(out, only=None, abcjs=None, tunes: int = 3, length: int = 600, temperature: float = 0.8, seed: int = 0,
+         screenshot_png=None) -> dict:
+    """Builds the site in `out` (every shipped checkpoint, or the comma-separated `only`).
 
-    if not 1 <= args.tunes <= 20:
-        raise errors.UserError(f"--tunes {args.tunes}: use 1 to 20.")
-    generate.check_request(args.length, args.temperature)
+    Returns {"names", "tunes" (kept), "seconds", "screenshot_of" (the section in `screenshot_png`, or None)}.
+    """
+    from zoo.hub import pretrained
+    from zoo.inference import generate
+
+    out = pathlib.Path(out)
+    if not 1 <= tunes <= 20:
+        raise errors.UserError(f"--tunes {tunes}: use 1 to 20.")
+    generate.check_request(length, temperature)
     shipped = pretrained.read_manifest()["models"]
-    names = sorted(shipped) if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    names = sorted(shipped) if not only else [name.strip() for name in only.split(",") if name.strip()]
     unknown = [name for name in names if name not in shipped]
     if unknown or not names:
-        raise errors.UserError(f"--only {args.only!r}: {', '.join(unknown) or 'no name'} not shipped; choose from {', '.join(sorted(shipped))}.")
-    abcjs = find_abcjs(args.abcjs)
-    if args.screenshot:
-        check_screenshot(args.screenshot)  # Before minutes of drawing, not after.
-    outputs.check(args.out, [], RECORD, "gallery")  # A forged record: said before the folder is touched.
+        raise errors.UserError(f"--only {only!r}: {', '.join(unknown) or 'no name'} not shipped; choose from {', '.join(sorted(shipped))}.")
+    abcjs = find_abcjs(abcjs)
+    if screenshot_png:
+        check_screenshot(screenshot_png)  # Before minutes of drawing, not after.
+    outputs.check(out, [], RECORD, "gallery")  # A forged record: said before the folder is touched.
     started = time.perf_counter()
-    with outputs.Outputs(args.out, RECORD, "gallery") as outs:
-        outputs.check(args.out, ["index.html"], RECORD, "gallery")  # A stranger in the way: before minutes of drawing.
-        page = build(outs, names, abcjs, args.tunes, args.length, args.temperature, args.seed)
-    print(f"gallery: {len(names)} recipes, {page['tunes']} tunes in {time.perf_counter() - started:.0f} s; open {args.out / 'index.html'}")
-    if args.screenshot:
-        first = next((name for name in names if name.startswith("music_")), names[0])
-        screenshot(args.out / "index.html", args.screenshot, first)
-        print(f"gallery: screenshot of {first} in {args.screenshot}")
-    return 0
+    with outputs.Outputs(out, RECORD, "gallery") as outs:
+        outputs.check(out, ["index.html"], RECORD, "gallery")  # A stranger in the way: before minutes of drawing.
+        page = build(outs, names, abcjs, tunes, length, temperature, seed)
+    result = {"names": names, "tunes": page["tunes"], "seconds": time.perf_counter() - started, "screenshot_of": None}
+    if screenshot_png:
+        result["screenshot_of"] = next((name for name in names if name.startswith("music_")), names[0])
+        screenshot(out / "index.html", screenshot_png, result["screenshot_of"])
+    return result
 
 
 # Chromium flags for a machine with a closed network, as root, with no screen.
