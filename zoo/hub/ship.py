@@ -54,13 +54,13 @@ def parse_seeds(text: str) -> list:
 def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None) -> dict:
     """Trains `name` for each seed, ships the best and writes its card; returns the card."""
     from zoo.engine import config as config_lib
-    from zoo.engine import registry
+    from zoo.engine import registry, rundir
 
     recipe = registry.get_recipe(name)
     overrides = config_lib.split_overrides(list(overrides))
     if "seed" in overrides:
         raise errors.UserError("Do not pass seed=...: `ship` trains every seed in --seeds (e.g. --seeds 0,1,2).")
-    root = pathlib.Path(workdir or pathlib.Path("runs") / "ship" / name)
+    root = pathlib.Path(workdir or rundir.default_workdir("ship", name))
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
     with files.owned(root):
         return _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose)

@@ -116,7 +116,7 @@ def default_workdir(name: str, key: str, fixed: dict) -> pathlib.Path:
     folder = key
     if fixed:
         folder += "--" + "-".join(f"{k}={v}" for k, v in sorted(fixed.items()))
-    return pathlib.Path("runs") / "compare" / name / _safe(folder)
+    return rundir.default_workdir("compare", name, _safe(folder))
 
 
 def _safe(text: str) -> str:

@@ -79,6 +79,7 @@ from zoo.engine import config as config_lib
 from zoo import errors
 from zoo.engine import registry
 from zoo.engine import record as record_lib
+from zoo.engine import rundir
 from zoo import files
 
 # What to do about a damaged state file of a search (files.read_json names the file).
@@ -165,7 +166,7 @@ def default_workdir(name: str, fixed: dict) -> pathlib.Path:
     folder = name
     if fixed:
         folder += "--" + "-".join(f"{k}={v}" for k, v in sorted(fixed.items()))
-    return pathlib.Path("runs") / "tune" / compare_lib._safe(folder)
+    return rundir.default_workdir("tune", compare_lib._safe(folder))
 
 
 # ------------------------------------------------------------------- tuner

@@ -31,6 +31,7 @@ import time
 
 from zoo import errors
 from zoo import outputs
+from zoo.engine import rundir
 
 RECORD = "gallery.json"
 ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
@@ -193,7 +194,7 @@ def _figures(recipe, card: dict, shipped, assets: pathlib.Path) -> list:
 
 def _local_curves(name: str, card: dict):
     """curves.png of the shipped seed's run, if `make ship` left it here; else of runs/NAME; else None."""
-    for path in (pathlib.Path("runs") / "ship" / name / f"seed_{card.get('shipped_seed')}" / "curves.png", pathlib.Path("runs") / name / "curves.png"):
+    for path in (rundir.default_workdir("ship", name, f"seed_{card.get('shipped_seed')}", "curves.png"), rundir.default_workdir(name, "curves.png")):
         if path.is_file():
             return path
     return None
