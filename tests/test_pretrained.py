@@ -546,3 +546,21 @@ def test_ship_refuses_a_seed_override():
         cards.ship("perceptron_gates", ["seed=3"], [0, 1, 2], verbose=False)
     with pytest.raises(ValueError, match="--seeds"):
         cards.parse_seeds("0,x")
+
+
+@pytest.mark.parametrize("name", ["digits_mlp", "digits_cnn"])
+def test_a_small_digit_drawn_anywhere_on_a_large_canvas_is_read(capsys, monkeypatch, tmp_path, name):
+    """A bold digit drawn small and off-centre on a 64x64 canvas (the way a person draws one) is framed
+    like the dataset's digits before it is scaled to 8x8: the whole canvas scaled down was misread."""
+    features, labels = _digits_test()
+    model = pretrained.load_pretrained(name)
+    predicted = np.argmax(np.asarray(model(features)), axis=-1)
+    right = np.flatnonzero((predicted == labels) & (labels == 3))
+    ink = np.kron(features[int(right[0])].reshape(8, 8), np.ones((3, 3)))  # (24, 24), 0..1: a bold 3
+    canvas = np.zeros((64, 64))
+    canvas[34:58, 6:30] = ink  # the lower left of the canvas
+    png = tmp_path / "digit_3.png"
+    png.write_bytes(tf.io.encode_png(np.round(255 * (1.0 - canvas)).astype(np.uint8)[..., None]).numpy())
+    code, out, err = _run(["predict", name, "--pretrained", "--input", str(png)], capsys, monkeypatch)
+    assert code == 0, err
+    assert out.split()[1] == "3", out
