@@ -82,7 +82,8 @@ def bundled_path() -> str:
     """Path of irish.abc inside the installed mitdeeplearning package (not imported)."""
     hint = (
         f"run `make venv`, or `pip install --no-deps --no-build-isolation "
-        f"{PACKAGE}=={PACKAGE_VERSION}`, or pass path= to your own ABC/text file"
+        f"{PACKAGE}=={PACKAGE_VERSION}` (README, 'As a package'), or train on your own ABC/text file "
+        "with the recipe's data_path=FILE"
     )
     spec = importlib.util.find_spec(PACKAGE)  # finds the package without running its __init__
     if spec is None or not spec.submodule_search_locations:

@@ -273,7 +273,7 @@ def load(name: str, manifest_path=None, root=None) -> Pretrained:
         copy.write_bytes(weights)
         try:
             model, splits = runs.load_model(recipe, config, copy)
-        except (ValueError, OSError, KeyError) as error:
+        except errors.UserError as error:  # load_weights: the file does not fit (not the data's own errors)
             first = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise errors.UserError(
                 f"Pretrained weights for {name!r} do not fit the model that recipes/{recipe.name}.py "
