@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is depreca
 MANIFEST = pretrained.read_manifest()
 SHIPPED = sorted(MANIFEST["models"])
 # Recipes whose default dataset is offline: each must ship a checkpoint
-# (shakespeare_transformer trains on tfds data, which needs internet).
+# (a recipe whose default data is a tfds download, which needs internet).
 MUST_SHIP = (
     "perceptron_gates", "playground_mlp", "digits_mlp", "digits_cnn", "binary_mlp", "regression_mlp",
     "music_rnn", "music_lstm", "music_transformer", "sentiment_lstm", "sentiment_transformer", "forecast_lstm",

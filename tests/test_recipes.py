@@ -23,7 +23,7 @@ def first_batch(splits, size=8):
 
 def data_source(recipe, config):
     """Real data where it is available offline; tfds mock data for a recipe whose
-    default dataset needs a download (e.g. shakespeare_transformer)."""
+    default dataset needs a download."""
     try:
         recipe.module.load_data(config)
     except FileNotFoundError:

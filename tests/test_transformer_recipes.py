@@ -36,10 +36,10 @@ def last_train_loss(result):
 # ------------------------------------------------------------ tfds recipes on mock data
 
 
-def test_shakespeare_transformer_trains_and_generates_on_mock_data(tmp_path):
+def test_music_transformer_on_tiny_shakespeare_trains_and_generates_on_mock_data(tmp_path):
     with tfds.testing.mock_data(num_examples=20):
         recipe, config, result = train_tiny(
-            "shakespeare_transformer", [*TINY, "sequence_length=8"], tmp_path / "run"
+            "music_transformer", [*TINY, "sequence_length=8", "dataset=tiny_shakespeare"], tmp_path / "run"
         )
     assert result.steps == 2
     assert math.isfinite(last_train_loss(result))
