@@ -148,7 +148,7 @@ def test_shipped_translator_translates_and_refuses_bad_input(name, capsys, monke
 
     # The command line, with the checkpoint already loaded (loading is tested in test_pretrained.py).
     seen = []
-    monkeypatch.setattr(runs, "load", lambda recipe, workdir=None, pretrained=False: seen.append(pretrained) or loaded)
+    monkeypatch.setattr(zoo, "load", lambda recipe, workdir=None, pretrained=False: seen.append(pretrained) or loaded)
 
     english, spanish = info.extras["pairs"]["test"][int(np.flatnonzero(greedy)[0])][2:]
     assert cli.main(["translate", name, "--pretrained", "--text", english]) == 0
