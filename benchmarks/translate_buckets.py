@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     for name in NAMES:
         loaded = pretrained.load(name)
         fingerprints.add(loaded.info.fingerprint)
-        _, hypotheses, references = _translation.translate_split(loaded.model, loaded.info, "test")
+        _, hypotheses, references = _translation.translate_split(loaded.model, loaded.recipe.hook("decoder_steps"), loaded.info, "test")
         pairs = loaded.info.extras["pairs"]["test"]
         correct_by_name[name] = np.array([h == r for h, r in zip(hypotheses, references)])
         overall[name] = _translation.scores(hypotheses, references)

@@ -18,31 +18,41 @@ real tokens only (its `<end>` included, its padding never):
   wrong, greedy decoding writes that wrong token first. (The report checks it
   with real decoding, in `greedy_exact_match`.)
 
-**Decoding.** A recipe's model is taken apart into an encoder, run once on
-the source, and a one-token decoder step; both are compiled once per model.
-For the transformer the step keeps a key/value cache in every decoder block
-(the same scheme as the music sampler in recipes/_transformer.py, plus the
-source's keys and values, projected once); for the LSTM the step carries
-(h, c), and with attention also the source's keys and values, projected once. `greedy` decodes a whole batch; `beam_search` keeps `beam_size`
-hypotheses per sentence (sum of token log-probabilities; a finished
-hypothesis is kept until no live one can beat it), and beam_size=1 is greedy.
-The parts are found by layer name, so a copied recipe keeps these names:
-transformer "encoder_norm", "target_embedding", DecoderBlocks, "decoder_norm",
-"logits"; LSTM "encoder", "target_embedding", "decoder", "logits"; LSTM with
-attention also "attention" (a CrossAttention) and "attention_output".
+**Decoding.** Each recipe says how its own model decodes one token at a
+time, in its file next to `build_model`:
+
+    def decoder_steps(model):
+        ...   # build_model's own layers, taken from `model`
+        return start, step
+
+    start(source_ids)            # (batch, source_time) int32 -> state
+    step(tokens, state, index)   # tokens (batch,) at target position index
+                                 #   -> (log_probs (batch, vocab), state)
+
+`start` runs the encoder once; `step` feeds one target token through the
+decoder with whatever it caches (the transformer's key/value caches, the
+LSTM's (h, c), the source's projected keys and values). The state is a nest
+of tensors whose first axis is the batch. This module only runs the loops:
+`decoder` compiles a recipe's pair once per model, `greedy` decodes a whole
+batch, and `beam_search` keeps `beam_size` hypotheses per sentence (sum of
+token log-probabilities; a finished hypothesis is kept until no live one can
+beat it), and beam_size=1 is greedy. It looks up no layer, so a copied recipe
+may add or rename layers: tests/test_translation.py checks, for every
+translation recipe in the registry, that its cached decoding is greedy
+decoding with the whole model.
 
 **Report.** After training, `report` decodes the test split greedily and
 returns whole-sentence exact match, corpus BLEU and chrF (sacrebleu, on the
 detokenized Spanish), which the model card summarises over seeds.
 """
 
+import typing
 import weakref
 
 import keras
 import numpy as np
 from keras import ops
 
-import layers
 from datasets import translation
 from recipes import _common
 
@@ -89,127 +99,35 @@ METRICS = {"exact_match": exact_match, "token_accuracy": token_accuracy}
 # ---------------------------------------------------------------- decoding
 
 
-class _TransformerSteps:
-    """Encoder once; then one target token per step through cached DecoderBlocks."""
+class Decoder(typing.NamedTuple):
+    """A recipe's `decoder_steps(model)`, compiled: what `greedy` and `beam_search` call."""
 
-    def __init__(self, model):
-        import tensorflow as tf
-
-        self.encoder = keras.Model(model.inputs[0], model.get_layer("encoder_norm").output)
-        self.embedding = model.get_layer("target_embedding")
-        self.blocks = [layer for layer in model.layers if isinstance(layer, layers.DecoderBlock)]
-        self.final_norm = model.get_layer("decoder_norm")
-        self.head = model.get_layer("logits")
-        self.max_length = self.embedding.max_length
-        self.start = tf.function(self._start, input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        self.step = tf.function(self._step, reduce_retracing=True)
-
-    def _start(self, source_ids):
-        import tensorflow as tf
-
-        encoded = self.encoder(source_ids, training=False)  # (batch, source_time, model_dim)
-        batch_size = tf.shape(source_ids)[0]
-        caches = [block.init_cache(batch_size, self.max_length, encoded) for block in self.blocks]
-        return {"caches": caches, "source_mask": tf.not_equal(source_ids, translation.PADDING_ID)}
-
-    def _step(self, tokens, state, index):
-        import tensorflow as tf
-
-        hidden = self.embedding(tokens[:, tf.newaxis], start_position=index)  # (batch, 1, model_dim)
-        caches = []
-        for block, cache in zip(self.blocks, state["caches"]):
-            hidden, cache = block(
-                hidden, cache=cache, cache_index=index, encoder_padding_mask=state["source_mask"], training=False
-            )
-            caches.append(cache)
-        logits = self.head(self.final_norm(hidden))[:, 0, :]  # (batch, vocab)
-        return tf.nn.log_softmax(logits), {"caches": caches, "source_mask": state["source_mask"]}
+    start: object  # source_ids (batch, source_time) int32 -> state
+    step: object  # (tokens (batch,) int32, state, index) -> (log_probs (batch, vocab), state)
 
 
-class _LSTMSteps:
-    """Encoder once (its final (h, c) is all the decoder sees); then one LSTM step per token."""
-
-    def __init__(self, model):
-        import tensorflow as tf
-
-        encoder_outputs = model.get_layer("encoder").output  # [sequence or h, h, c]
-        self.encoder = keras.Model(model.inputs[0], list(encoder_outputs[-2:]))
-        self.embedding = model.get_layer("target_embedding")
-        self.cell = model.get_layer("decoder").cell
-        self.head = model.get_layer("logits")
-        self.start = tf.function(self._start, input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        self.step = tf.function(self._step, reduce_retracing=True)
-
-    def _start(self, source_ids):
-        hidden, cell = self.encoder(source_ids, training=False)  # (batch, units) each
-        return {"states": [hidden, cell]}
-
-    def _step(self, tokens, state, index):
-        import tensorflow as tf
-
-        vectors = self.embedding(tokens)  # (batch, embedding_dim)
-        hidden, states = self.cell(vectors, state["states"], training=False)  # (batch, units)
-        return tf.nn.log_softmax(self.head(hidden)), {"states": list(states)}
+_DECODERS = weakref.WeakKeyDictionary()  # model -> {decoder_steps: Decoder}
 
 
-class _LSTMAttentionSteps(_LSTMSteps):
-    """Encoder once (every state, projected once into keys and values); then one LSTM step that attends."""
+def decoder(model, decoder_steps) -> Decoder:
+    """The recipe's (start, step) for `model`, made by `decoder_steps(model)` and compiled once per model."""
+    import tensorflow as tf
 
-    def __init__(self, model):
-        import tensorflow as tf
-
-        self.encoder = keras.Model(
-            model.inputs[0],
-            [model.get_layer("encoder").output[0], model.get_layer("initial_hidden").output, model.get_layer("initial_cell").output],
-        )  # [every source state, the decoder's initial h, c]
-        self.embedding = model.get_layer("target_embedding")
-        self.cell = model.get_layer("decoder").cell
-        self.attention = model.get_layer("attention")
-        self.combine = model.get_layer("attention_output")
-        self.head = model.get_layer("logits")
-        self.start = tf.function(self._start, input_signature=[tf.TensorSpec([None, None], tf.int32)])
-        self.step = tf.function(self._step, reduce_retracing=True)
-
-    def _start(self, source_ids):
-        import tensorflow as tf
-
-        encoded, hidden, cell = self.encoder(source_ids, training=False)  # (batch, source_time, units), (batch, units) x2
-        keys, values = self.attention.precompute(encoded)  # (batch, 1, source_time, units) each
-        source_mask = tf.not_equal(source_ids, translation.PADDING_ID)  # (batch, source_time)
-        return {"states": [hidden, cell], "memory": [keys, values], "source_mask": source_mask}
-
-    def _step(self, tokens, state, index):
-        import tensorflow as tf
-
-        vectors = self.embedding(tokens)  # (batch, embedding_dim)
-        hidden, states = self.cell(vectors, state["states"], training=False)  # (batch, units): s_t
-        context = self.attention(
-            hidden[:, tf.newaxis], memory=tuple(state["memory"]), value_mask=state["source_mask"], training=False
-        )[:, 0]  # (batch, units)
-        attended = self.combine(tf.concat([hidden, context], axis=-1))  # (batch, units)
-        return tf.nn.log_softmax(self.head(attended)), {**state, "states": list(states)}
+    made = _DECODERS.setdefault(model, {})
+    if decoder_steps not in made:
+        start, step = decoder_steps(model)
+        made[decoder_steps] = Decoder(
+            start=tf.function(start, input_signature=[tf.TensorSpec([None, None], tf.int32)]),
+            step=tf.function(step, reduce_retracing=True),
+        )
+    return made[decoder_steps]
 
 
-_STEPS = weakref.WeakKeyDictionary()
-
-
-def steps_of(model):
-    """The compiled (start, step) pair of a translation model, made once per model."""
-    if model not in _STEPS:
-        if any(isinstance(layer, layers.DecoderBlock) for layer in model.layers):
-            _STEPS[model] = _TransformerSteps(model)
-        elif any(isinstance(layer, layers.CrossAttention) for layer in model.layers):
-            _STEPS[model] = _LSTMAttentionSteps(model)
-        else:
-            _STEPS[model] = _LSTMSteps(model)
-    return _STEPS[model]
-
-
-def greedy(model, source_ids, max_length: int) -> np.ndarray:
+def greedy(model, decoder_steps, source_ids, max_length: int) -> np.ndarray:
     """Greedy decoding of a batch: int32 (batch, max_length) target ids, 0 after each <end>."""
     import tensorflow as tf
 
-    steps = steps_of(model)
+    steps = decoder(model, decoder_steps)
     source_ids = tf.constant(np.asarray(source_ids, np.int32))
     state = steps.start(source_ids)
     batch_size = int(source_ids.shape[0])
@@ -228,7 +146,7 @@ def greedy(model, source_ids, max_length: int) -> np.ndarray:
     return outputs
 
 
-def beam_search(model, source_ids, max_length: int, beam_size: int) -> list:
+def beam_search(model, decoder_steps, source_ids, max_length: int, beam_size: int) -> list:
     """The most probable target ids of ONE source (1-D ids) under a beam of `beam_size`.
 
     Scores are sums of token log-probabilities. A hypothesis ends at <end>;
@@ -237,7 +155,7 @@ def beam_search(model, source_ids, max_length: int, beam_size: int) -> list:
     """
     import tensorflow as tf
 
-    steps = steps_of(model)
+    steps = decoder(model, decoder_steps)
     sources = tf.constant(np.repeat(np.asarray(source_ids, np.int32)[None], beam_size, axis=0))
     state = steps.start(sources)
     alive = [[] for _ in range(beam_size)]
@@ -279,7 +197,7 @@ def beam_search(model, source_ids, max_length: int, beam_size: int) -> list:
 # ---------------------------------------------------------------- translate and report
 
 
-def check_text(text: str, info, config) -> np.ndarray:
+def check_text(text: str, info) -> np.ndarray:
     """The source ids of a user's English text; InputError (one line) when it cannot be read."""
     source_length = info.extras["source_length"]
     if not isinstance(text, str) or not text.strip():
@@ -305,19 +223,19 @@ def check_beam_size(beam_size) -> int:
     return beam_size
 
 
-def translate(model, info, config, text: str, beam_size: int = 1) -> str:
+def translate(model, decoder_steps, info, text: str, beam_size: int = 1) -> str:
     """The Spanish translation of `text` (greedy for beam_size=1, else beam search)."""
-    source_ids = check_text(text, info, config)
+    source_ids = check_text(text, info)
     beam_size = check_beam_size(beam_size)
     target_length = info.extras["target_length"]
     if beam_size == 1:
-        ids = greedy(model, source_ids[None], target_length)[0]
+        ids = greedy(model, decoder_steps, source_ids[None], target_length)[0]
     else:
-        ids = beam_search(model, source_ids, target_length, beam_size)
+        ids = beam_search(model, decoder_steps, source_ids, target_length, beam_size)
     return translation.decode_target(ids, info.vocabulary)
 
 
-def translate_split(model, info, split: str = "test", batch_size: int = 4096) -> tuple:
+def translate_split(model, decoder_steps, info, split: str = "test", batch_size: int = 4096) -> tuple:
     """(English sources, greedy Spanish hypotheses, Spanish references) of one split."""
     pairs = info.extras["pairs"][split]
     sources = [english for _, _, english, _ in pairs]
@@ -325,7 +243,7 @@ def translate_split(model, info, split: str = "test", batch_size: int = 4096) ->
     ids = np.stack([translation.encode_source(text, info.vocabulary, info.extras["source_length"]) for text in sources])
     hypotheses = []
     for start in range(0, len(ids), batch_size):
-        decoded = greedy(model, ids[start : start + batch_size], info.extras["target_length"])
+        decoded = greedy(model, decoder_steps, ids[start : start + batch_size], info.extras["target_length"])
         hypotheses.extend(translation.decode_target(row, info.vocabulary) for row in decoded)
     return sources, hypotheses, references
 
@@ -341,7 +259,7 @@ def scores(hypotheses, references) -> dict:
     }
 
 
-def report(model, splits, config, workdir) -> dict:
+def report(model, decoder_steps, splits) -> dict:
     """Greedy decoding of the test split: exact match, BLEU and chrF (the card's mean ± std)."""
-    _, hypotheses, references = translate_split(model, splits.info, "test")
+    _, hypotheses, references = translate_split(model, decoder_steps, splits.info, "test")
     return {f"test_{name}": round(value, 6) for name, value in scores(hypotheses, references).items()}

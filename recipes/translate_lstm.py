@@ -64,7 +64,6 @@ TASK = "translation"
 HEADLINE = "exact_match"
 METRICS = _translation.METRICS  # exact_match (whole sentence) and token_accuracy, padding masked.
 loss = _translation.token_crossentropy  # Nats per target token, padding masked.
-report = _translation.report  # Greedy decoding of the test split: exact match, BLEU, chrF.
 
 
 def load_data(config):
@@ -93,6 +92,38 @@ def build_model(config, info):
     return keras.Model([source_ids, target_ids], logits, name="translate_lstm")
 
 
+def decoder_steps(model):
+    """build_model's model one target token at a time: (start, step) for greedy decoding and beam search.
+
+    `start` runs the encoder once for its final (h, c); `step` feeds one
+    target token through the decoder's LSTMCell, carrying (h, c), then
+    through everything build_model puts after the decoder (logits), taken
+    from the model itself, so adding a layer there needs no edit here.
+    """
+    _, hidden, cell = model.get_layer("encoder").output
+    encoder = keras.Model(model.inputs[0], [hidden, cell])  # source -> the decoder's initial (h, c)
+    embedding = model.get_layer("target_embedding")
+    decoder = model.get_layer("decoder")
+    head = keras.Model(decoder.output, model.output)  # the decoder's states -> logits
+
+    def start(source_ids):
+        hidden, cell = encoder(source_ids, training=False)  # (batch, units) each
+        return {"states": [hidden, cell]}
+
+    def step(tokens, state, index):
+        vectors = embedding(tokens)  # (batch, embedding_dim)
+        hidden, states = decoder.cell(vectors, state["states"], training=False)  # (batch, units)
+        logits = head(hidden[:, None, :], training=False)[:, 0, :]  # (batch, vocab)
+        return keras.ops.log_softmax(logits), {"states": list(states)}
+
+    return start, step
+
+
 def translate(model, info, config, text: str, beam_size: int = 1) -> str:
     """Spanish for `text`: greedy (beam_size=1) or beam search, stepping (h, c) explicitly."""
-    return _translation.translate(model, info, config, text, beam_size)
+    return _translation.translate(model, decoder_steps, info, text, beam_size)
+
+
+def report(model, splits, config, workdir) -> dict:
+    """Greedy decoding of the test split: exact match, BLEU and chrF (the card's mean ± std)."""
+    return _translation.report(model, decoder_steps, splits)

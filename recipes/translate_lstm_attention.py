@@ -86,7 +86,6 @@ TASK = "translation"
 HEADLINE = "exact_match"
 METRICS = _translation.METRICS  # exact_match (whole sentence) and token_accuracy, padding masked.
 loss = _translation.token_crossentropy  # Nats per target token, padding masked.
-report = _translation.report  # Greedy decoding of the test split: exact match, BLEU, chrF.
 
 
 def load_data(config):
@@ -125,6 +124,49 @@ def build_model(config, info):
     return keras.Model([source_ids, target_ids], logits, name="translate_lstm_attention")
 
 
+def decoder_steps(model):
+    """build_model's model one target token at a time: (start, step) for greedy decoding and beam search.
+
+    `start` runs the encoder once and projects its states into the
+    attention's keys and values, once; `step` feeds one target token through
+    the decoder's LSTMCell (s_t), attends with it over the source, then runs
+    [s_t; context_t] through everything build_model puts after the attention
+    (attention_output and logits), taken from the model itself, so adding a
+    layer there needs no edit here.
+    """
+    encoder = keras.Model(
+        model.inputs[0],
+        [model.get_layer("encoder").output[0], model.get_layer("initial_hidden").output, model.get_layer("initial_cell").output],
+    )  # source -> [every source state, the decoder's initial h, c]
+    embedding = model.get_layer("target_embedding")
+    decoder = model.get_layer("decoder")
+    attention = model.get_layer("attention")
+    head = keras.Model([decoder.output, attention.output], model.output)  # (s_t, context_t) -> logits
+
+    def start(source_ids):
+        encoded, hidden, cell = encoder(source_ids, training=False)  # (batch, source_time, units), (batch, units) x2
+        keys, values = attention.precompute(encoded)  # (batch, 1, source_time, units) each
+        source_mask = keras.ops.not_equal(source_ids, translation.PADDING_ID)  # (batch, source_time)
+        return {"states": [hidden, cell], "memory": [keys, values], "source_mask": source_mask}
+
+    def step(tokens, state, index):
+        vectors = embedding(tokens)  # (batch, embedding_dim)
+        hidden, states = decoder.cell(vectors, state["states"], training=False)  # (batch, units): s_t
+        hidden = hidden[:, None, :]  # (batch, 1, units)
+        context = attention(
+            hidden, memory=tuple(state["memory"]), value_mask=state["source_mask"], training=False
+        )  # (batch, 1, units)
+        logits = head([hidden, context], training=False)[:, 0, :]  # (batch, vocab)
+        return keras.ops.log_softmax(logits), {**state, "states": list(states)}
+
+    return start, step
+
+
 def translate(model, info, config, text: str, beam_size: int = 1) -> str:
     """Spanish for `text`: greedy (beam_size=1) or beam search, stepping (h, c) over a fixed source."""
-    return _translation.translate(model, info, config, text, beam_size)
+    return _translation.translate(model, decoder_steps, info, text, beam_size)
+
+
+def report(model, splits, config, workdir) -> dict:
+    """Greedy decoding of the test split: exact match, BLEU and chrF (the card's mean ± std)."""
+    return _translation.report(model, decoder_steps, splits)

@@ -76,7 +76,6 @@ TASK = "translation"
 HEADLINE = "exact_match"
 METRICS = _translation.METRICS  # exact_match (whole sentence) and token_accuracy, padding masked.
 loss = _translation.token_crossentropy  # Nats per target token, padding masked.
-report = _translation.report  # Greedy decoding of the test split: exact match, BLEU, chrF.
 
 
 def load_data(config):
@@ -107,6 +106,47 @@ def build_model(config, info):
     return keras.Model([source_ids, target_ids], logits, name="translate_transformer")
 
 
+def decoder_steps(model):
+    """build_model's model one target token at a time: (start, step) for greedy decoding and beam search.
+
+    `start` runs the encoder once and gives every decoder block an empty
+    key/value cache and the source's keys and values, projected once; `step`
+    feeds one target token through the blocks, then through everything
+    build_model puts after the last block (decoder_norm and logits), taken
+    from the model itself, so adding a layer there needs no edit here.
+    """
+    encoder = keras.Model(model.inputs[0], model.get_layer("encoder_norm").output)  # source -> encoded source
+    embedding = model.get_layer("target_embedding")
+    blocks = [layer for layer in model.layers if isinstance(layer, layers.DecoderBlock)]
+    head = keras.Model(blocks[-1].output, model.output)  # the last block's output -> logits
+
+    def start(source_ids):
+        encoded = encoder(source_ids, training=False)  # (batch, source_time, model_dim)
+        batch_size = keras.ops.shape(source_ids)[0]
+        return {
+            "caches": [block.init_cache(batch_size, embedding.max_length, encoded) for block in blocks],
+            "source_mask": keras.ops.not_equal(source_ids, translation.PADDING_ID),  # (batch, source_time)
+        }
+
+    def step(tokens, state, index):
+        hidden = embedding(tokens[:, None], start_position=index)  # (batch, 1, model_dim): token at position index
+        caches = []
+        for block, cache in zip(blocks, state["caches"]):
+            hidden, cache = block(
+                hidden, cache=cache, cache_index=index, encoder_padding_mask=state["source_mask"], training=False
+            )  # (batch, 1, model_dim): attends to the cached target positions and to the real source tokens
+            caches.append(cache)
+        logits = head(hidden, training=False)[:, 0, :]  # (batch, vocab)
+        return keras.ops.log_softmax(logits), {**state, "caches": caches}
+
+    return start, step
+
+
 def translate(model, info, config, text: str, beam_size: int = 1) -> str:
     """Spanish for `text`: greedy with a key/value cache (beam_size=1) or beam search."""
-    return _translation.translate(model, info, config, text, beam_size)
+    return _translation.translate(model, decoder_steps, info, text, beam_size)
+
+
+def report(model, splits, config, workdir) -> dict:
+    """Greedy decoding of the test split: exact match, BLEU and chrF (the card's mean ± std)."""
+    return _translation.report(model, decoder_steps, splits)

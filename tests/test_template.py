@@ -7,6 +7,10 @@ runs there the tests that are generated from the registry: the contract, the
 golden losses (a copy has none recorded yet, so its case is a skip that says how
 to record them) and the smoke test (train a few steps, resume, reload, and
 generate for the sequence recipes).
+
+A copy is there to be edited: a copy of translate_transformer with a layer added
+before its output layer, or a layer renamed, still translates (cached decoding)
+exactly as greedy decoding with its own whole model does.
 """
 
 import pathlib
@@ -14,7 +18,11 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import zoo
+from datasets import translation
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COPIES = {"my_digits": "digits_mlp", "my_tunes": "music_lstm", "my_transformer": "music_transformer"}
@@ -46,3 +54,49 @@ def test_copied_recipes_pass_the_generated_tests_with_zero_edits(tmp_path):
         assert f"not recorded yet: recipe {copy!r} has no golden losses" in report, report
         assert f"python -m tests.record_golden {copy}" in report, report
     assert not [copy for copy in COPIES if (ROOT / "recipes" / f"{copy}.py").exists()]
+
+
+def full_model_greedy(model, info, english_sentences) -> list:
+    """Greedy decoding with no cache: the whole model reruns on the growing target prefix at every step."""
+    length = info.extras["source_length"]
+    source_ids = np.stack([translation.encode_source(english, info.vocabulary, length) for english in english_sentences])
+    prefix = np.full((len(source_ids), 1), translation.START_ID, np.int32)  # (batch, 1): <start>
+    for _ in range(info.extras["target_length"]):
+        logits = np.asarray(model([source_ids, prefix], training=False))[:, -1]  # (batch, vocab): the last position's
+        prefix = np.concatenate([prefix, logits.argmax(-1)[:, None].astype(np.int32)], axis=1)
+    return [translation.decode_target(row, info.vocabulary) for row in prefix[:, 1:]]
+
+
+EDITS = {
+    # A layer added between the decoder and its output layer.
+    "my_translator": (
+        '    logits = layers.Dense(info.vocab_size, name="logits")(hidden)',
+        (
+            '    hidden = layers.Dense(config.model_dim, activation="relu", name="extra_dense")(hidden)\n'
+            '    logits = layers.Dense(info.vocab_size, name="logits")(hidden)'
+        ),
+    ),
+    # A layer renamed.
+    "my_renamed_translator": ('name="decoder_norm"', 'name="final_norm"'),
+}
+
+
+# The full model's first step attends over one token, which keras warns about.
+@pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
+@pytest.mark.parametrize("copy", sorted(EDITS))
+def test_a_copied_translator_with_an_edited_model_decodes_as_its_model_does(copy, tmp_path):
+    """Copy translate_transformer, edit only its build_model (add or rename a layer): `translate`, the cached
+    decoder, still gives what greedy decoding with the whole edited model gives, sentence for sentence."""
+    text = (ROOT / "recipes" / "translate_transformer.py").read_text()
+    old, new = EDITS[copy]
+    assert text.count(old) == 1, f"the edit for {copy} no longer applies to translate_transformer.py"
+    path = tmp_path / f"{copy}.py"
+    path.write_text(text.replace(old, new))
+
+    recipe = zoo.get_recipe(str(path))
+    config = zoo.make_config(recipe, {})
+    info = recipe.module.load_data(config).info
+    model = recipe.module.build_model(config, info)  # Random weights: their choices are diverse enough to differ.
+    english = [pair[2] for pair in info.extras["pairs"]["test"][::50][:16]]
+    cached = [recipe.module.translate(model, info, config, sentence, 1) for sentence in english]
+    assert cached == full_model_greedy(model, info, english)

@@ -3,9 +3,11 @@
 - The corpus is what num2words and babel write, split by value (no test number
   or date is in train), tokenized reversibly, and fingerprinted.
 - Padding never counts: not in the loss, not in the metrics.
-- Decoding: the cached greedy decoder equals recomputing the whole prefix at
-  every step, for both recipes; beam_size=1 is greedy; a wider beam never
-  finds a less probable translation.
+- Decoding, for every recipe whose TASK is "translation" (from the registry):
+  the recipe's own cached decoder (`decoder_steps`, what `translate` and
+  `report` use) equals rerunning the whole model on the growing prefix at
+  every step, tokens and log-probabilities; beam_size=1 is greedy; a wider
+  beam never finds a less probable translation.
 - Teacher-forced exact match equals greedy decoding's exact match (shipped model).
 - `python -m zoo translate` prints the translation; bad input is one line, exit 2.
 
@@ -21,7 +23,6 @@ from datasets import translation
 from recipes import _translation
 from zoo.commands import cli
 from zoo.hub import pretrained
-from zoo.engine import runs
 
 
 def test_the_corpus_is_real_reversible_and_split_by_value():
@@ -86,18 +87,41 @@ def test_padding_counts_neither_in_the_loss_nor_in_the_metrics():
     np.testing.assert_allclose(_translation.token_accuracy(targets, wrong), [1.0, 0.8])
 
 
-def _naive_greedy(model, source_ids, max_length):
-    """Greedy decoding that reruns the whole model on the whole prefix at every step (no cache)."""
-    prefix = np.full((len(source_ids), 1), translation.START_ID, np.int32)
+# Every recipe whose TASK is "translation", found through the registry: a new one is tested here unwritten.
+TRANSLATORS = [name for name in zoo.list_recipes() if zoo.get_recipe(name).task == "translation"]
+
+
+def _full_model_greedy(model, source_ids, max_length):
+    """Greedy decoding with no cache: the whole model reruns on the growing target prefix at every step.
+
+    Returns (target ids (batch, max_length), 0 after each <end>, as `greedy` gives them;
+    the log-probabilities of every step (batch, max_length, vocab)).
+    """
+    prefix = np.full((len(source_ids), 1), translation.START_ID, np.int32)  # (batch, 1): <start>
+    log_probs = []
     for _ in range(max_length):
-        logits = np.asarray(model([source_ids, prefix], training=False))[:, -1]
-        prefix = np.concatenate([prefix, logits.argmax(-1)[:, None].astype(np.int32)], axis=1)
+        logits = model([source_ids, prefix], training=False)[:, -1]  # (batch, vocab): the last position's
+        log_probs.append(tf.nn.log_softmax(logits).numpy())
+        prefix = np.concatenate([prefix, log_probs[-1].argmax(-1)[:, None].astype(np.int32)], axis=1)
     outputs = prefix[:, 1:]
     for row in outputs:  # Zero everything after the first <end>, as `greedy` does.
         ends = np.flatnonzero(row == translation.END_ID)
         if len(ends):
             row[ends[0] + 1 :] = 0
-    return outputs
+    return outputs, np.stack(log_probs, axis=1)
+
+
+def _cached_log_probs(model, decoder_steps, source_ids, target_ids):
+    """The recipe's compiled step fed `target_ids` (batch, time) one token at a time: (batch, time, vocab)."""
+    steps = _translation.decoder(model, decoder_steps)
+    state = steps.start(tf.constant(source_ids))
+    tokens = np.full(len(source_ids), translation.START_ID, np.int32)
+    log_probs = []
+    for index in range(target_ids.shape[1]):
+        step_log_probs, state = steps.step(tf.constant(tokens), state, tf.constant(index, tf.int32))
+        log_probs.append(step_log_probs.numpy())
+        tokens = target_ids[:, index]
+    return np.stack(log_probs, axis=1)
 
 
 def _log_probability(model, source_ids, target_ids):
@@ -106,29 +130,41 @@ def _log_probability(model, source_ids, target_ids):
     return float(log_probs[np.arange(len(target_ids)), target_ids].sum())
 
 
-# The naive decoder's first step attends over one token, which keras warns about.
+# The full model's first step attends over one token, which keras warns about.
 @pytest.mark.filterwarnings("ignore:You are using a softmax over axis")
-@pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
-def test_cached_greedy_equals_recomputing_and_beam_search_is_at_least_as_probable(name):
+@pytest.mark.parametrize("name", TRANSLATORS)
+def test_cached_greedy_equals_full_model_greedy_and_beam_search_is_at_least_as_probable(name):
+    """The recipe's own `decoder_steps` (what `translate` and `report` decode with) is its model, one token at a time."""
     recipe = zoo.get_recipe(name)
     config = zoo.make_config(recipe, {})
-    splits = translation.load()
-    info = splits.info
-    (source, decoder_input), _ = next(iter(splits.test.batch(6)))
-    model = runs.build_model(recipe, config, info, (source, decoder_input))
-    # Sharpen the random model so its choices are not near-ties.
-    head = model.get_layer("logits")
-    head.kernel.assign(head.kernel * 20.0)
-    max_length = 6  # Enough to compare; the naive decoder reruns the whole model at every step.
-    greedy = _translation.greedy(model, source.numpy(), max_length)
-    np.testing.assert_array_equal(greedy, _naive_greedy(model, source.numpy(), max_length))
-    for row in range(1):
-        ids = source.numpy()[row]
-        greedy_ids = [token for token in greedy[row].tolist() if token]  # Up to and with its <end>.
-        assert _translation.beam_search(model, ids, max_length, beam_size=1) == greedy_ids
-        beam = _translation.beam_search(model, ids, max_length, beam_size=4)
-        if greedy_ids[-1] == translation.END_ID and beam[-1] == translation.END_ID:
-            assert _log_probability(model, ids, np.array(beam)) >= _log_probability(model, ids, np.array(greedy_ids)) - 1e-4
+    info = recipe.module.load_data(config).info
+    decoder_steps = recipe.hook("decoder_steps")
+    assert decoder_steps is not None, f"{name} has TASK 'translation' but no decoder_steps(model) next to build_model"
+    # Random weights, as built: their choices differ from sentence to sentence (checked below).
+    model = recipe.module.build_model(config, info)
+    pairs = info.extras["pairs"]["test"][::50][:32]  # Short and long numbers, and dates.
+    english = [source for _, _, source, _ in pairs]
+    source_ids = np.stack([translation.encode_source(text, info.vocabulary, info.extras["source_length"]) for text in english])
+    max_length = info.extras["target_length"]
+
+    expected, expected_log_probs = _full_model_greedy(model, source_ids, max_length)
+    assert len({row.tobytes() for row in expected}) > len(expected) // 2  # Not one output for every source.
+    cached = _translation.greedy(model, decoder_steps, source_ids, max_length)
+    np.testing.assert_array_equal(cached, expected, err_msg=f"{name}: decoder_steps does not decode as build_model's model")
+    # The step computes the model's whole distribution, not only its argmax, along the same greedy path.
+    path = expected_log_probs.argmax(-1).astype(np.int32)  # (batch, max_length): the full model's choices, no padding
+    np.testing.assert_allclose(_cached_log_probs(model, decoder_steps, source_ids, path), expected_log_probs, atol=1e-4)
+    # What a user calls: the recipe's translate hook, one sentence at a time.
+    translate = recipe.hook("translate")
+    for text, row in zip(english[:8], expected[:8]):
+        assert translate(model, info, config, text, 1) == translation.decode_target(row, info.vocabulary)
+
+    ids = source_ids[0]
+    greedy_ids = [token for token in cached[0].tolist() if token]  # Up to and with its <end>.
+    assert _translation.beam_search(model, decoder_steps, ids, max_length, beam_size=1) == greedy_ids
+    beam = _translation.beam_search(model, decoder_steps, ids, max_length, beam_size=4)
+    if greedy_ids[-1] == translation.END_ID and beam[-1] == translation.END_ID:
+        assert _log_probability(model, ids, np.array(beam)) >= _log_probability(model, ids, np.array(greedy_ids)) - 1e-4
 
 
 @pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
@@ -137,7 +173,7 @@ def test_shipped_translator_translates_and_refuses_bad_input(name, capsys, monke
     info = loaded.info
     # Teacher-forced exact match (a METRIC) is greedy decoding's exact match.
     (source, decoder_input), target = next(iter(loaded.splits.test.batch(400)))
-    decoded = _translation.greedy(loaded.model, source.numpy(), info.extras["target_length"])
+    decoded = _translation.greedy(loaded.model, loaded.recipe.hook("decoder_steps"), source.numpy(), info.extras["target_length"])
     greedy = np.array([
         translation.decode_target(row, info.vocabulary) == spanish
         for row, (_, _, _, spanish) in zip(decoded, info.extras["pairs"]["test"])
@@ -148,12 +184,12 @@ def test_shipped_translator_translates_and_refuses_bad_input(name, capsys, monke
 
     # The command line, with the checkpoint already loaded (loading is tested in test_pretrained.py).
     seen = []
-    monkeypatch.setattr(runs, "load", lambda recipe, workdir=None, pretrained=False: seen.append(pretrained) or loaded)
+    monkeypatch.setattr(zoo, "load", lambda recipe, workdir=None, pretrained=False: seen.append(pretrained) or loaded)
 
     english, spanish = info.extras["pairs"]["test"][int(np.flatnonzero(greedy)[0])][2:]
     assert cli.main(["translate", name, "--pretrained", "--text", english]) == 0
     assert capsys.readouterr().out.strip() == spanish
-    assert _translation.translate(loaded.model, info, loaded.config, english, beam_size=3) == spanish
+    assert loaded.recipe.hook("translate")(loaded.model, info, loaded.config, english, beam_size=3) == spanish
 
     too_long = " ".join(["one"] * (info.extras["source_length"] + 1))
     for arguments, phrase in [
