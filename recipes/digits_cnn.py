@@ -10,7 +10,7 @@ the same fixed split as `digits_mlp`; `dataset=mnist` takes 28x28 MNIST
 through tensorflow-datasets (needs internet once).
 
     make train MODEL=digits_cnn
-    python -m zoo features digits_cnn --pretrained --input digit.png
+    python -m zoo features digits_cnn --pretrained --input docs/digit_5.csv
 
 Measured on this project's machine (2 CPU cores, AMD EPYC, no GPU), seed 0:
 test accuracy 1.000 (best validation epoch 53 of 68 run, 2720 steps) in 21.6 s

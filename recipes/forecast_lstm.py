@@ -35,7 +35,7 @@ over all pairs) and the MAE at the first and last step ahead.
 
     make train MODEL=forecast_lstm                  # python -m zoo train forecast_lstm
     python -m zoo evaluate forecast_lstm --pretrained
-    echo "<24 monthly ppm values>" | python -m zoo predict forecast_lstm --pretrained
+    python -m zoo predict forecast_lstm --pretrained --input docs/co2_2000-2001.csv
     .venv/bin/python benchmarks/forecast_peers.py      # the table below, and docs/forecast/forecast.png
 
 Measured on this project's machine (2 CPU cores, AMD EPYC, no GPU; load

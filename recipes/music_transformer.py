@@ -14,7 +14,7 @@ Generation uses the same command and writes the same files as the RNN LMs
 keeps every block's keys and values in a fixed-size cache, so the past is never
 recomputed; past `sequence_length` characters the cache restarts from the last
 half window (recipes/_transformer.py explains why and how).
-`python -m zoo attention music_transformer --text "..."` draws each head's
+`python -m zoo attention music_transformer --pretrained --text "X:1\nK:D\nABcd"` draws each head's
 attention weights. `dataset=tiny_shakespeare` (tfds, internet once) and
 `data_path=FILE` (your own ABC/text file) train the same model on other text.
 
