@@ -22,15 +22,6 @@ the LSTM, teacher forcing runs the decoder LSTM over the whole target at once
 and one attention over all positions; decoding carries (h, c) and the
 source's keys and values, projected once.
 
-Why both directions: with a forward-only encoder (units=128, measured) test
-exact match was 0.999, 0.729, 0.999 over seeds 0, 1, 2 at 16 epochs, seed 1's
-validation loss flat from epoch 8 on; at 8 epochs seed 0 got 96.6-100% of the
-numbers right in every length bucket but only 4.9% of the dates: day and
-month right, the years' last digits guessed. Copying the k-th digit of a year
-means finding it by position; a forward state counts from the start only, the
-backward half adds the distance to the end (our reading of it, not measured
-on its own).
-
 Data, teacher forcing, the masked per-token loss and the metrics are those of
 translate_lstm and translate_transformer (datasets/translation.py,
 recipes/_translation.py). Translation is greedy decoding or beam search:
@@ -38,19 +29,10 @@ recipes/_translation.py). Translation is greedy decoding or beam search:
     make train MODEL=translate_lstm_attention
     python -m zoo translate translate_lstm_attention --pretrained --text 'Tuesday, December 1, 2026'
 
-Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
-2.9-3.7, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
-translate_lstm_attention --seeds 0,1,2`, the train command above for each
-seed: 16 epochs, 3616 steps, 96-135 s each) gives test whole-sentence exact
-match 0.9995 ± 0.0005 (0.9995, 0.9989, 1.0000), token accuracy 0.9997 ±
-0.0003, corpus BLEU 99.99 ± 0.01 and chrF 99.996 ± 0.006 over seeds 0, 1, 2
-(pretrained/translate_lstm_attention/MODEL_CARD.md); 299,274 parameters,
-0.42 times translate_lstm's. By source length (`.venv/bin/python
-benchmarks/translate_buckets.py`, docs/translate/buckets.md, shipped seed 2):
-100.0% exact in every bucket of numbers (1-22 English tokens) and on the
-dates, where translate_lstm (8 epochs) falls from 91% to 20% and gets 38.7%
-of the dates. At translate_lstm's 8 epochs seed 0 reached only 0.795
-validation exact match (still climbing), hence 16.
+Reaches test whole-sentence exact match 0.9995 ± 0.0005 over seeds 0, 1, 2
+(2 CPU cores, 96-135 s per seed; pretrained/translate_lstm_attention/MODEL_CARD.md),
+100% in every source-length bucket where translate_lstm falls to 20%. Why both
+directions: docs/results_attention.md; the buckets: docs/translate/buckets.md.
 """
 
 import dataclasses
