@@ -22,15 +22,9 @@ attention weights. `dataset=tiny_shakespeare` (tfds, internet once) and
     make generate MODEL=music_transformer ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
     make attention MODEL=music_transformer ARGS='--text "X:1\nK:D\n|:dAFA dAFA|"'
 
-Measured (x86_64, AMD EPYC, 2 CPU cores, TF 2.21, Keras 3.15, no GPU): the
-shipped card (`python -m zoo ship music_transformer --seeds 0,1,2`, the train
-command above for each seed: 6 epochs, 666 steps, 257-330 s each) gives test
-1.625 ± 0.023 bits/char over seeds 0, 1, 2 (pretrained/music_transformer/
-MODEL_CARD.md); 430,931 parameters. Sampling speed, measured interleaved with
-the RNN and LSTM (benchmarks/music_models.py, load 6.9): 550 characters/s with
-the key/value cache against 243/s recomputing the context for every
-character; 664 vs 69/s (9.6x) with a 400-character window. The comparison
-with music_rnn and music_lstm is in docs/results_attention.md.
+Reaches test 1.625 ± 0.023 bits/char over seeds 0, 1, 2 (2 CPU cores, 257-330 s
+per seed; pretrained/music_transformer/MODEL_CARD.md). Sampling speed and the
+comparison with music_rnn and music_lstm: docs/results_attention.md.
 """
 
 import dataclasses
