@@ -91,11 +91,15 @@ def report(model, splits, config, workdir):
     probability = 1.0 / (1.0 + np.exp(-logits.reshape(grid_x.shape)))
     points, labels = (np.concatenate(parts) for parts in zip(*splits.test.batch(4096).as_numpy_iterator()))
 
-    figure, axis = plt.subplots(figsize=(5, 5))
-    axis.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7)
+    figure, axis = plt.subplots(figsize=(6, 5))
+    shading = axis.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7)
     axis.contour(grid_x, grid_y, probability, levels=[0.5], colors="black", linewidths=1)
-    axis.scatter(points[:, 0], points[:, 1], c=labels, cmap="RdBu", edgecolors="white", s=18)
-    axis.set_title(f"{config.dataset}, noise {config.noise}: P(class 1)")
+    for label, color in ((0, "#b2182b"), (1, "#2166ac")):  # The ends of RdBu: red is class 0, blue class 1.
+        chosen = labels.reshape(-1) == label
+        axis.scatter(points[chosen, 0], points[chosen, 1], color=color, edgecolors="white", s=18, label=f"class {label} (test)")
+    figure.colorbar(shading, ax=axis, label="P(class 1): red 0, blue 1")
+    axis.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    axis.set_title(f"{config.dataset}, noise {config.noise}: the decision boundary (black: P = 0.5)")
     axis.set_xlim(x_low, x_high)
     axis.set_ylim(y_low, y_high)
     path = pathlib.Path(workdir) / "decision_boundary.png"

@@ -47,9 +47,9 @@ def plot_attention(tokens, weights, path, title: str) -> None:
     heads, length = weights.shape[0], len(tokens)
     if weights.shape != (heads, length, length):
         raise ValueError(f"attention weights have shape {weights.shape}; expected (heads, {length}, {length}).")
-    columns = min(heads, 4)
+    columns = min(heads, 2)  # Two panels a row: the token labels stay legible.
     rows = -(-heads // columns)
-    size = min(6.0, max(2.8, 0.16 * length + 1.2))
+    size = min(7.5, max(4.0, 0.22 * length + 1.5))
     figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.6), squeeze=False)
     labels = [token_label(token) for token in tokens]
     every = max(1, -(-length // MAX_TICK_LABELS))
@@ -62,16 +62,16 @@ def plot_attention(tokens, weights, path, title: str) -> None:
         image = axis.imshow(weights[head], cmap="viridis", vmin=0.0, vmax=1.0, interpolation="nearest")
         axis.set_title(f"head {head + 1}")
         axis.set_xticks(ticks)
-        axis.set_xticklabels([labels[i] for i in ticks], rotation=90, fontsize=7)
+        axis.set_xticklabels([labels[i] for i in ticks], rotation=90, fontsize=9, family="monospace")
         axis.set_yticks(ticks)
-        axis.set_yticklabels([labels[i] for i in ticks], fontsize=7)
+        axis.set_yticklabels([labels[i] for i in ticks], fontsize=9, family="monospace")
         axis.set_xlabel("attended token (key)")
         axis.set_ylabel("token (query)")
     figure.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="attention weight")
     figure.suptitle(title)
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=110)
     plt.close(figure)
 
 

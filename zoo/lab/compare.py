@@ -284,6 +284,7 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     headline = recipe.headline
     panels = [("validation loss", "loss")]
@@ -320,6 +321,9 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
         axis.grid(alpha=0.3)
         if name == "loss":
             axis.set_yscale("log")
+            # Plain numbers (0.038), not 3.80389x10^-2, on the ticks of a narrow log range.
+            for ticks in (axis.yaxis.set_major_formatter, axis.yaxis.set_minor_formatter):
+                ticks(matplotlib.ticker.FormatStrFormatter("%.3g"))
         if name == "gap":
             # Symmetric log: an exploding first epoch does not flatten the small gaps.
             axis.set_yscale("symlog", linthresh=0.1)
