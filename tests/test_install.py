@@ -57,7 +57,7 @@ def test_the_packages_and_checkpoints_come_from_the_install_not_the_checkout(ins
     target, elsewhere, env = installed
     code = (
         "import json, datasets, layers, recipes, zoo\n"
-        "from zoo import pretrained, registry\n"
+        "from zoo.engine import registry\nfrom zoo.hub import pretrained\n"
         "print(json.dumps({'files': [m.__file__ for m in (zoo, layers, recipes, datasets)],"
         " 'recipes': str(registry.recipes_dir()), 'manifest': str(pretrained.MANIFEST)}))\n"
     )

@@ -209,7 +209,12 @@ def export(model, out, *, format="savedmodel"):
     return exporting.export(loading.resolve(model), out, format=format)
 
 
+_PACKAGES = ("engine", "hub", "inference", "lab", "page", "commands")
+
+
 def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name in _PACKAGES:  # zoo.hub.pretrained, zoo.engine.runs, ... after a plain `import zoo`.
+        return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")

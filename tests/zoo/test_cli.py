@@ -7,6 +7,7 @@ from absl import flags
 from absl.testing import flagsaver
 
 from zoo.commands import cli
+from zoo.engine import rundir
 
 
 def test_list_prints_one_row_per_recipe(capsys):
@@ -84,6 +85,7 @@ def test_absl_verbosity_shows_or_hides_the_epoch_lines(tmp_path, caplog):
 COLD_START = """
 import sys, time
 from zoo.commands import cli
+from zoo.engine import rundir
 for argv in {argvs!r}:
     try:
         code = cli.main(argv)
@@ -156,7 +158,7 @@ def test_a_recipe_file_outside_recipes_trains_evaluates_and_is_recorded(tmp_path
     assert cli.main(["evaluate", "perceptron_gates", "--workdir", str(workdir)]) == 2
     assert "holds a run of recipe 'my_gates'" in capsys.readouterr().err
     # Without a workdir, the run goes to runs/my_gates in the current folder.
-    assert cli.default_workdir(registry.locate(str(mine))[0]) == cli.default_workdir("my_gates")
+    assert rundir.default_workdir(registry.locate(str(mine))[0]) == rundir.default_workdir("my_gates")
 
 
 @flagsaver.flagsaver

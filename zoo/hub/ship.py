@@ -208,15 +208,15 @@ def recover_swap(destination: pathlib.Path, name: str, manifest_path=None) -> No
     if not old.exists():
         return
     entry = pretrained.read_manifest(manifest_path)["models"].get(name, {})
-    files = entry.get("files", {}).values()
+    specs = entry.get("files", {}).values()
 
     def names_of(folder):
         """True when `folder` holds the very files the manifest entry names."""
-        paths = [folder / pathlib.Path(spec["path"]).name for spec in files if "path" in spec]
-        hashes = [spec.get("sha256") for spec in files if "path" in spec]
+        paths = [folder / pathlib.Path(spec["path"]).name for spec in specs if "path" in spec]
+        hashes = [spec.get("sha256") for spec in specs if "path" in spec]
         return all(path.is_file() and files.sha256_file(path) == expected for path, expected in zip(paths, hashes))
 
-    if files and destination.exists() and names_of(destination):
+    if specs and destination.exists() and names_of(destination):
         shutil.rmtree(old)  # The manifest was rewritten: the swap was done.
         return
     if destination.exists():
