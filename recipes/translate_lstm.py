@@ -18,18 +18,9 @@ Translation is greedy decoding (the step carries (h, c)) or beam search:
     make train MODEL=translate_lstm
     python -m zoo translate translate_lstm --pretrained --text 'Tuesday, December 1, 2026'
 
-Measured (x86_64, AMD EPYC, 2 CPU cores shared with other jobs, load average
-3-4, TF 2.21, Keras 3.15, no GPU): the shipped card (`python -m zoo ship
-translate_lstm --seeds 0,1,2`, the train command above for each seed: 8 epochs,
-1808 steps, 86-161 s each) gives test whole-sentence exact match 0.528 ±
-0.177 (0.336, 0.685, 0.562), token accuracy 0.935 ± 0.030, corpus BLEU 73.0 ±
-11.4 and chrF 86.5 ± 5.6 over seeds 0, 1, 2
-(pretrained/translate_lstm/MODEL_CARD.md); 710,538 parameters, 3.6 times the
-transformer's. The bottleneck, by source length (`.venv/bin/python
-benchmarks/translate_buckets.py`, docs/translate/buckets.md, shipped seed 2):
-numbers of 9-11 English tokens 90.9% exact, 12-14 75.2%, 15-17 40.8%, 18-19
-28.4%, 20-22 20.1%; dates (9-10 tokens, reordered, digits copied) 38.7%. The
-transformer, trained as long, stays at 97-100% throughout.
+Reaches test whole-sentence exact match 0.528 ± 0.177 over seeds 0, 1, 2, falling from 91% to
+20% as the source grows (pretrained/translate_lstm/MODEL_CARD.md, docs/translate/buckets.md): the
+bottleneck, measured. More: docs/results_attention.md.
 """
 
 import dataclasses
