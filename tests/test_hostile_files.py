@@ -171,3 +171,13 @@ def test_no_shipped_file_carries_a_path_of_the_machine_that_made_it():
         if path.is_file() and not path.name.endswith(".h5") and ABSOLUTE.search(path.read_bytes())
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGES))
+@pytest.mark.parametrize("record, command", [("generation.json", "generate"), ("gallery.json", "gallery")])
+def test_a_damaged_output_record_is_one_line_naming_it(tmp_path, damage, record, command):
+    from zoo import outputs
+
+    (tmp_path / record).write_bytes(DAMAGES[damage]('{"files": ["generated.txt"]}'))
+    with pytest.raises(files.errors.UserError, match=re.escape(str(tmp_path / record))):
+        outputs.check(tmp_path, ["generated.txt"], record, command)

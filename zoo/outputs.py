@@ -294,13 +294,12 @@ def _read_record(folder: pathlib.Path, record: str, command: str) -> set:
         if error.errno == errno.ELOOP:
             raise _link_error(path, command, folder) from None
         raise errors.UserError(f"{path} cannot be read ({error.strerror}); pass another --out.") from None
-    try:
-        with os.fdopen(descriptor, "rb") as stream:
-            listed = json.loads(stream.read().decode("utf-8"))["files"]
-        if not isinstance(listed, list):
-            raise TypeError(f"its \"files\" is a {type(listed).__name__}, not a list")
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise errors.UserError(f"{path} is not a record of {command} ({error}); pass another --out.") from None
+    with os.fdopen(descriptor, "rb") as stream:
+        data = stream.read()
+    saved = files.parse_json(data, path, f"it is not a record of {command}'s; pass another --out")  # Cut, deep, not UTF-8.
+    listed = saved.get("files")
+    if not isinstance(listed, list):
+        raise errors.UserError(f"{path} is not a record of {command} (its \"files\" is not a list); pass another --out.")
     outside = sorted(repr(name) for name in listed if not isinstance(name, str) or not _inside(name))
     if outside:
         raise errors.UserError(
