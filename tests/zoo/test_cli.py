@@ -218,3 +218,15 @@ def test_a_run_of_one_recipe_file_is_not_resumed_or_read_by_another_of_the_same_
     assert f"holds a run of {first.resolve()}" in capsys.readouterr().err
     assert cli.main(["evaluate", str(second), "--workdir", str(workdir)]) == 2
     assert f"holds a run of {first.resolve()}" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_not_a_fault():
+    """`zoo list | head -1`: the closed pipe ends the command quietly (141, as for SIGPIPE), not with an error line."""
+    import subprocess
+    import sys
+
+    listing = subprocess.Popen([sys.executable, "-m", "zoo", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    listing.stdout.close()  # The reader stops before the first line: every write meets a closed pipe.
+    stderr = listing.stderr.read().decode()
+    assert listing.wait(timeout=60) in (0, 141), stderr
+    assert "error" not in stderr.lower() and "Traceback" not in stderr, stderr

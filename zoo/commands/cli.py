@@ -227,6 +227,9 @@ def main(argv=None) -> int:
             return _fail(str(error))
         if isinstance(error, FloatingPointError):
             return _fail(str(error), code=1)
+        if isinstance(error, BrokenPipeError):  # `zoo list | head`: the reader has what it wanted.
+            _quiet_stdout()
+            return 141  # As a shell reports a process ended by SIGPIPE.
         if isinstance(error, OSError):
             return _fail(describe_fault(error), code=1)
         lost = _lost_workers(error)
@@ -264,6 +267,15 @@ def describe_fault(error: OSError) -> str:
     reason = error.strerror or str(error) or type(error).__name__
     where = f": {error.filename}" if error.filename else ""
     return f"{reason}{where}; fix the cause and rerun the same command"
+
+
+def _quiet_stdout() -> None:
+    """Points stdout at /dev/null, so that the interpreter's last flush of a closed pipe stays silent."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(message: str, code: int = USAGE_ERROR) -> int:
