@@ -76,13 +76,18 @@ def _sampler(model):
     if model in _SAMPLERS:
         return _SAMPLERS[model]
     embedding = only_layer(model, keras.layers.Embedding)
-    cell = only_layer(model, keras.layers.RNN).cell
-    head = model.layers[-1]  # The output layer: logits over the vocabulary.
+    recurrent = only_layer(model, keras.layers.RNN)
+    cell = recurrent.cell
+    # Everything build_model puts after the recurrent layer (the vocabulary head, and any layer a
+    # copy adds), taken from the model itself: the sampler steps through exactly that.
+    after_cell = keras.Model(recurrent.output, model.output)
+    vocab_size = int(model.output.shape[-1])
 
     def step(token, states):
         vectors = embedding(tf.reshape(token, [1]))  # (1, embedding_dim)
         output, states = cell(vectors, states, training=False)  # (1, units)
-        return head(output), list(states)  # (1, vocab)
+        logits = after_cell(output[:, tf.newaxis, :], training=False)  # (1, 1, vocab)
+        return logits[:, 0, :], list(states)  # (1, vocab)
 
     @tf.function(
         input_signature=[
@@ -96,7 +101,7 @@ def _sampler(model):
         states = list(cell.get_initial_state(batch_size=1))
         # Read the prompt, one character at a time; the logits after its last
         # character give the distribution of the first new one.
-        logits = tf.zeros([1, head.units])  # (1, vocab), replaced by the first step
+        logits = tf.zeros([1, vocab_size])  # (1, vocab), replaced by the first step
         for index in tf.range(tf.shape(prompt_ids)[0]):
             logits, states = step(prompt_ids[index], states)
         generated = tf.TensorArray(tf.int32, size=length)

@@ -55,13 +55,15 @@ def blocks_of(model) -> list:
 
 
 class _Parts:
-    """The layers of a transformer LM that sampling steps through by hand, found by type."""
+    """The layers of a transformer LM that sampling steps through by hand: the embedding and blocks by
+    type, and whatever follows the last block as the model itself computes it."""
 
     def __init__(self, model):
         self.embedding = embedding_of(model)
         self.blocks = blocks_of(model)
-        self.final_norm = _sequence.only_layer(model, keras.layers.LayerNormalization)
-        self.head = model.layers[-1]  # The output layer: logits over the vocabulary.
+        # Everything build_model puts after the last block (the final norm, the vocabulary head, and any
+        # layer a copy adds), taken from the model itself: the sampler steps through exactly that.
+        self.after_blocks = keras.Model(self.blocks[-1].output, model.output)
         self.window = self.embedding.max_length
         self.keep = max(1, self.window // 2)  # Tokens kept when the cache restarts.
 
@@ -78,7 +80,7 @@ class _Parts:
         for block, cache in zip(self.blocks, caches):
             hidden, cache = block(hidden, cache=cache, cache_index=start, training=False)
             updated.append(cache)
-        logits = self.head(self.final_norm(hidden[:, -1:, :]))  # (1, 1, vocab)
+        logits = self.after_blocks(hidden[:, -1:, :], training=False)  # (1, 1, vocab)
         return logits[:, 0, :], updated  # (1, vocab)
 
 

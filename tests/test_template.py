@@ -100,3 +100,40 @@ def test_a_copied_translator_with_an_edited_model_decodes_as_its_model_does(copy
     english = [pair[2] for pair in info.extras["pairs"]["test"][::50][:16]]
     cached = [recipe.module.translate(model, info, config, sentence, 1) for sentence in english]
     assert cached == full_model_greedy(model, info, english)
+
+
+def full_model_sample(model, vocabulary, prompt: str, length: int, temperature: float, seed: int) -> str:
+    """Sampling by rerunning the whole model on everything so far: the same seeded draws as the recipes'
+    samplers (recipes/_sequence.py, recipes/_transformer.py), without their state or cache."""
+    import tensorflow as tf
+
+    ids = [vocabulary.index(character) for character in prompt]
+    for position in range(length):
+        logits = model(np.asarray([ids], np.int32), training=False)[:, -1, :]  # (1, vocab)
+        token = tf.random.stateless_categorical(logits / temperature, 1, seed=tf.stack([seed, position]), dtype=tf.int32)
+        ids.append(int(token[0, 0]))
+    return prompt + "".join(vocabulary[i] for i in ids[len(prompt):])
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("music_lstm", {"units": 16, "embedding_dim": 8}),
+    ("music_transformer", {"model_dim": 16, "num_heads": 2, "num_blocks": 1, "ff_dim": 16}),
+])
+def test_a_copied_language_model_with_a_layer_before_its_head_samples_through_it(name, overrides, tmp_path):
+    """Copy a music recipe and add a layer between its last recurrent or attention layer and its head:
+    `generate`, the stepping sampler, still draws what the whole edited model would (it used to take
+    the head as the model's last layer and skip the new one)."""
+    text = (ROOT / "recipes" / f"{name}.py").read_text()
+    old = '    logits = layers.Dense(info.vocab_size, name="logits")(hidden)'
+    assert text.count(old) == 1, f"the edit no longer applies to {name}.py"
+    path = tmp_path / f"my_{name}.py"
+    path.write_text(text.replace(old, '    hidden = layers.Dense(16, activation="tanh", name="extra_dense")(hidden)\n' + old))
+
+    recipe = zoo.get_recipe(str(path))
+    config = zoo.make_config(recipe, overrides)
+    info = recipe.module.load_data(config).info
+    model = recipe.module.build_model(config, info)
+    vocabulary = list(info.vocabulary)
+    # Random weights give small logits: a low temperature makes every draw depend on them.
+    stepped = recipe.module.generate(model, info, config, "X:", 24, 0.05, 7)
+    assert stepped == full_model_sample(model, vocabulary, "X:", 24, 0.05, 7)
