@@ -4,7 +4,7 @@
     zoo.list_recipes()                                   # ['binary_mlp', 'digits_cnn', ...]
     result = zoo.train("perceptron_gates", {"gate": "xor"}, "runs/xor")
     digits = zoo.load("digits_mlp", pretrained=True)     # load once, ask many times
-    zoo.predict(digits, "digit.png")                     # [Prediction(class 3 (probability 0.9981))]
+    zoo.predict(digits, "docs/digit_5.csv")              # [Prediction(class 5 (probability 0.9999))]
     zoo.generate("music_lstm", length=400, seed=1)       # a name means its shipped checkpoint
     zoo.translate("translate_transformer", "twenty-one thousand and five")
 
@@ -99,7 +99,7 @@ def load(recipe, workdir=None, *, pretrained=False, weights="best"):
 def predict(model, inputs) -> list:
     """Predictions of a classifier, regressor or forecaster, one per example, as `Prediction`s.
 
-        zoo.predict("digits_mlp", "digit.png")         # a PNG file, read like the training images
+        zoo.predict("digits_mlp", "docs/digit_5.csv")  # a CSV or PNG file, read like the training images
         zoo.predict("binary_mlp", [[14.2, 20.1, ...]])  # rows in the data's own units
 
     `inputs` is a file path, bytes (CSV, PNG or ABC, as `zoo predict` reads),
@@ -159,7 +159,7 @@ def attention(model, text, *, block=1):
 def features(model, image, *, units=8, top=8):
     """A CNN's filters, its feature maps for `image`, and the test images each last-layer channel likes.
 
-        maps = zoo.features("digits_cnn", "digit.png").maps
+        maps = zoo.features("digits_cnn", "docs/digit_5.csv").maps
     """
     from zoo.inference import features as featuring, loading
 
@@ -183,7 +183,7 @@ def compare(recipe, key, values, *, fixed=None, workdir=None, verbose=False) -> 
 def tune(recipe, *, search="random", trials=10, fixed=None, **options) -> dict:
     """A keras-tuner search over the recipe's SEARCH_SPACE; returns the summary with the best trial.
 
-        best = zoo.tune("digits_mlp", trials=4, fixed={"epochs": 5}, quiet=True)["best"]
+        best = zoo.tune("digits_mlp", trials=4, fixed={"epochs": 5}, quiet=True)["best_values"]
     """
     from zoo.lab import tune as tuning
 

@@ -1,6 +1,6 @@
 """What each convolution layer of a CNN learned: its filters, its feature maps, and its favourite test images.
 
-    found = features(loaded, "digit.png")      # a results.Features of arrays
+    found = features(loaded, "docs/digit_5.csv")   # a results.Features of arrays
     draw(found, folder)                         # the figures, as `zoo features` writes them
 
 `features` computes, for every layers.Conv2D of the model, its kernel and the

@@ -1,6 +1,6 @@
 """Predictions of classifiers, regressors and forecasters (`zoo.predict`, `zoo predict`).
 
-    predict(loaded, "digit.png")             # [Prediction(class 3 (probability 0.9981))]
+    predict(loaded, "docs/digit_5.csv")      # [Prediction(class 5 (probability 0.9999))]
     predict(loaded, [[14.2, 20.1, ...]])     # rows in the data's own units
 
 Input (a file, its bytes, or rows of numbers), read by what the
