@@ -212,6 +212,24 @@ def export(model, out, *, format="savedmodel"):
 _PACKAGES = ("engine", "hub", "inference", "lab", "page", "commands")
 
 
+def submodules_on_first_use(package: str):
+    """A module `__getattr__` for `package` that imports `package.NAME` when it is first asked for.
+
+    Each subpackage of zoo uses it, so `zoo.hub.pretrained` works after a plain `import zoo`
+    without importing every module (and TensorFlow) up front.
+    """
+
+    def __getattr__(name):
+        try:
+            return importlib.import_module(f"{package}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{package}.{name}":
+                raise  # The module exists but imports something missing: that is its own error.
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+
+    return __getattr__
+
+
 def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(_EXPORTS[name]), name)

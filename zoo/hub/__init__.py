@@ -1,13 +1,5 @@
 """Shipped weights: the pretrained manifest, verified loading, and `ship` (seeds -> card -> manifest)."""
 
+import zoo
 
-def __getattr__(name):
-    """`zoo.PACKAGE.MODULE` after a plain `import zoo`: the module is imported on first use."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{name}":
-            raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = zoo.submodules_on_first_use(__name__)  # zoo.hub.MODULE after a plain `import zoo`.
