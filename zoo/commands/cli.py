@@ -90,21 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_list(args) -> int:
+    from zoo.hub import pretrained
+
+    shipped = pretrained.read_manifest()["models"]  # Read and checked once for every row.
     rows = [("recipe", "dataset", "task", "metric", "pretrained")]
     for name in registry.list_recipes():
         recipe = registry.describe(name)  # No Keras: `list` is instant.
-        rows.append((name, recipe.dataset, recipe.task, recipe.headline, pretrained_summary(name)))
+        rows.append((name, recipe.dataset, recipe.task, recipe.headline, pretrained_summary(shipped.get(name))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
 
 
-def pretrained_summary(name: str) -> str:
-    """'no', or 'yes' with the headline metric from pretrained/manifest.json."""
-    from zoo.hub import pretrained
-
-    entry = pretrained.read_manifest()["models"].get(name)
+def pretrained_summary(entry) -> str:
+    """'no', or 'yes' with the headline metric of the recipe's manifest entry."""
     if not entry:
         return "no"
     metric = entry.get("headline")
