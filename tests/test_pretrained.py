@@ -529,6 +529,12 @@ def test_ship_writes_card_manifest_and_reuses_finished_seeds(tmp_path, monkeypat
     assert entry["files"]["weights"]["sha256"] == files.sha256_file(destination / "model.weights.h5")
     loaded = pretrained.load("perceptron_gates", manifest_path=manifest)
     assert loaded.config.gate == "and" and loaded.config.seed == card["shipped_seed"]
+    # Each seed's training curves ship too, hash-checked like every file (the page draws them).
+    for seed in (0, 1):
+        spec = entry["files"][f"{cards.CURVES_ROLE}{seed}"]
+        shipped_curves = pretrained.read_verified("perceptron_gates", f"{cards.CURVES_ROLE}{seed}", spec, root=tmp_path).decode()
+        assert shipped_curves == (tmp_path / "runs" / f"seed_{seed}" / "metrics.jsonl").read_text()
+        assert {json.loads(line)["split"] for line in shipped_curves.splitlines()} >= {"train", "validation"}
 
     # A second ship with the same config trains nothing: the card comes from the recorded runs.
     def no_training(*args, **kwargs):

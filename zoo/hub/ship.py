@@ -41,6 +41,9 @@ MAX_WEIGHTS_BYTES = 8 * 2**20  # Shipped files live in git: a few MB at most.
 SEED_RECORD = "ship_seed.json"
 
 
+CURVES_ROLE = "curves_seed_"  # Manifest roles of each seed's metrics.jsonl: curves_seed_0, ...
+
+
 def parse_seeds(text: str) -> list:
     try:
         seeds = [int(part, 10) for part in str(text).split(",") if part.strip()]
@@ -161,6 +164,13 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
         "path": pretrained.relative(destination / file_name),
         "sha256": files.sha256_file(staging / file_name),
     }
+    # Each seed's per-epoch metrics, so that the page (zoo/page) can draw the training curves.
+    curves = {}
+    for record in records:
+        metrics = root / f"seed_{record['seed']}" / "metrics.jsonl"
+        if metrics.is_file():
+            shutil.copy(metrics, staging / f"metrics_seed_{record['seed']}.jsonl")
+            curves[f"{CURVES_ROLE}{record['seed']}"] = shipped_file(f"metrics_seed_{record['seed']}.jsonl")
     entry = {
         "recipe": recipe.name,
         "files": {
@@ -168,6 +178,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
             "config": {"path": pretrained.relative(destination / "config.json"), "sha256": config_sha},
             "card": shipped_file("card.json"),
             "model_card": shipped_file("MODEL_CARD.md"),
+            **curves,
         },
         "card": pretrained.relative(destination / "MODEL_CARD.md"),
         "headline": headline,
