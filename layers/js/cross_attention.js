@@ -34,14 +34,8 @@
       }
       const projectedQuery = this.projectHeads(query, this.queryKernel, this.queryBias); // (batch, heads, q, key_dim)
       const [projectedKey, projectedValue] = memory === null ? this.precompute(value, key) : memory;
-      const queryTime = query.shape[1];
-      const keyTime = projectedKey.shape[2];
-      let allowed = null;
-      if (queryMask !== null || valueMask !== null) {
-        allowed = (b, i, j) =>
-          (valueMask === null || Boolean(valueMask.data[b * keyTime + j])) && (queryMask === null || Boolean(queryMask.data[b * queryTime + i]));
-      }
-      const [outputs, probabilities] = this.attend(projectedQuery, projectedKey, projectedValue, allowed, true);
+      const mask = queryMask === null && valueMask === null ? null : { queryMask, keyMask: valueMask }; // padded source tokens are never read
+      const [outputs, probabilities] = this.attend(projectedQuery, projectedKey, projectedValue, mask, true);
       return returnAttentionScores ? [outputs, probabilities] : outputs;
     }
   }

@@ -86,34 +86,48 @@
     /**
      * The attention maths, shared with CrossAttention.
      * query (batch, heads, q, key_dim), key (batch, heads, k, key_dim), value (batch, heads, k, value_dim);
-     * allowed(b, i, j): whether query i of sequence b may attend to key j (null: everything);
+     * mask: null (nothing masked) or {queryMask (batch, q), keyMask (batch, k), causalOffset}, any of
+     * them null: query i of sequence b may attend to key j when queryMask[b, i] and keyMask[b, j] are 1
+     * and j <= i + causalOffset (the causal mask: offset 0, or the cache index of the first new token);
      * zeroMaskedRows: set masked probabilities to zero after the softmax.
      * Returns [outputs (batch, q, output_dim), probabilities (batch, heads, q, k)].
      */
-    attend(query, key, value, allowed, zeroMaskedRows) {
+    attend(query, key, value, mask, zeroMaskedRows) {
       const [batch, heads, queryTime, keyDim] = query.shape;
       const keyTime = key.shape[2];
       const valueDim = value.shape[3];
+      const { queryMask = null, keyMask = null, causalOffset = null } = mask || {};
       const scale = Math.fround(1 / Math.sqrt(this.keyDim));
       const probabilities = new Float32Array(batch * heads * queryTime * keyTime);
       const mixed = new Float32Array(batch * queryTime * heads * valueDim); // (batch, q, heads, value_dim)
       const logits = new Float64Array(keyTime);
+      const allowed = new Uint8Array(keyTime);
       const scaled = new Float64Array(keyDim);
+      const sums = new Float64Array(valueDim);
+      const [q, k, v] = [query.data, key.data, value.data];
       for (let b = 0; b < batch; b++) {
-        for (let h = 0; h < heads; h++) {
-          const keyBase = (b * heads + h) * keyTime;
-          for (let i = 0; i < queryTime; i++) {
+        for (let i = 0; i < queryTime; i++) {
+          // Which keys query i may see: the same for every head.
+          const queryAllowed = queryMask === null || Boolean(queryMask.data[b * queryTime + i]);
+          let anyAllowed = false;
+          for (let j = 0; j < keyTime; j++) {
+            allowed[j] = queryAllowed && (keyMask === null || Boolean(keyMask.data[b * keyTime + j])) && (causalOffset === null || j <= i + causalOffset) ? 1 : 0;
+            anyAllowed = anyAllowed || allowed[j] === 1;
+          }
+          if (zeroMaskedRows && !anyAllowed) continue; // a padded query: its probabilities and output stay zero
+          for (let h = 0; h < heads; h++) {
+            const keyBase = (b * heads + h) * keyTime;
             const queryRow = ((b * heads + h) * queryTime + i) * keyDim;
-            for (let d = 0; d < keyDim; d++) scaled[d] = Math.fround(query.data[queryRow + d] * scale);
+            for (let d = 0; d < keyDim; d++) scaled[d] = Math.fround(q[queryRow + d] * scale);
             let max = -Infinity;
             for (let j = 0; j < keyTime; j++) {
-              if (allowed && !allowed(b, i, j)) {
-                logits[j] = MASKED_LOGIT;
-              } else {
+              if (allowed[j]) {
                 let dot = 0;
                 const keyRow = (keyBase + j) * keyDim;
-                for (let d = 0; d < keyDim; d++) dot += scaled[d] * key.data[keyRow + d];
+                for (let d = 0; d < keyDim; d++) dot += scaled[d] * k[keyRow + d];
                 logits[j] = Math.fround(dot);
+              } else {
+                logits[j] = MASKED_LOGIT; // as ops.where(mask, logits, -1e9) in Python
               }
               if (logits[j] > max) max = logits[j];
             }
@@ -123,16 +137,15 @@
               total += logits[j];
             }
             const probabilityRow = ((b * heads + h) * queryTime + i) * keyTime;
-            const out = ((b * queryTime + i) * heads + h) * valueDim;
-            const sums = new Float64Array(valueDim);
+            sums.fill(0);
             for (let j = 0; j < keyTime; j++) {
-              let p = Math.fround(logits[j] / total);
-              if (zeroMaskedRows && allowed && !allowed(b, i, j)) p = 0;
+              const p = zeroMaskedRows && !allowed[j] ? 0 : Math.fround(logits[j] / total);
               probabilities[probabilityRow + j] = p;
               if (p === 0) continue;
               const valueRow = (keyBase + j) * valueDim;
-              for (let d = 0; d < valueDim; d++) sums[d] += p * value.data[valueRow + d];
+              for (let d = 0; d < valueDim; d++) sums[d] += p * v[valueRow + d];
             }
+            const out = ((b * queryTime + i) * heads + h) * valueDim;
             for (let d = 0; d < valueDim; d++) mixed[out + d] = sums[d];
           }
         }
@@ -156,32 +169,24 @@
       let query = this.projectHeads(inputs, this.queryKernel, this.queryBias);
       let key = this.projectHeads(inputs, this.keyKernel, this.keyBias);
       let value = this.projectHeads(inputs, this.valueKernel, this.valueBias);
-      let allowed;
+      let mask;
       let updatedCache = null;
       if (cache === null) {
         if (paddingMask === null) paddingMask = options.mask || null;
-        allowed = this.attentionMask(paddingMask, useCausalMask, inputs.shape[1]);
+        // A padded token neither attends nor is attended to; causal: query i sees keys j <= i.
+        mask = { queryMask: paddingMask, keyMask: paddingMask, causalOffset: useCausalMask ? 0 : null };
       } else {
         if (paddingMask !== null) throw new Error(`SelfAttention ${this.name}: paddingMask cannot be combined with cache`);
         if (cacheIndex === null || cacheIndex === undefined) throw new Error(`SelfAttention ${this.name}: cache was given without cacheIndex`);
         updatedCache = [writeAt(cache[0], key, cacheIndex), writeAt(cache[1], value, cacheIndex)];
         [key, value] = updatedCache;
-        allowed = (b, i, j) => j <= cacheIndex + i; // key position <= query position
+        mask = { causalOffset: cacheIndex }; // key position <= query position, cacheIndex + i
       }
-      const [outputs, probabilities] = this.attend(query, key, value, allowed, paddingMask !== null && cache === null);
+      const [outputs, probabilities] = this.attend(query, key, value, mask, paddingMask !== null && cache === null);
       const results = [outputs];
       if (returnAttentionScores) results.push(probabilities);
       if (cache !== null) results.push(updatedCache);
       return results.length === 1 ? results[0] : results;
-    }
-
-    /** A function (b, i, j) -> may query i attend to key j, or null when nothing is masked. */
-    attentionMask(paddingMask, useCausalMask, time) {
-      if (paddingMask === null && !useCausalMask) return null;
-      return (b, i, j) => {
-        if (paddingMask !== null && !(paddingMask.data[b * time + i] && paddingMask.data[b * time + j])) return false;
-        return !useCausalMask || i >= j;
-      };
     }
   }
 

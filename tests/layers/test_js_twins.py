@@ -20,6 +20,8 @@ import pytest
 
 import layers
 
+pytestmark = pytest.mark.slow  # Starts node.
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 JS_DIR = ROOT / "layers" / "js"
 JS_TESTS = ROOT / "tests" / "layers" / "js"
@@ -365,6 +367,7 @@ def run_node_tests(fixtures: pathlib.Path, test_files) -> subprocess.CompletedPr
         env={**os.environ, "ZOO_JS_FIXTURES": str(fixtures)},
         capture_output=True,
         text=True,
+        check=False,
         timeout=300,
     )
 
