@@ -13,7 +13,7 @@
 (function (root) {
   "use strict";
   const Z = (root.ZooLayers = root.ZooLayers || {});
-  if (!Z.SelfAttention && typeof require === "function") require("./self_attention.js");
+  if (!Z.SelfAttention && typeof module === "object" && typeof require === "function") require("./self_attention.js");
 
   class CrossAttention extends Z.SelfAttention {
     /** [keys (batch, heads, key_time, key_dim), values (batch, heads, key_time, value_dim)]. */

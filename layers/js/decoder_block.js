@@ -12,7 +12,7 @@
 (function (root) {
   "use strict";
   const Z = (root.ZooLayers = root.ZooLayers || {});
-  if (typeof require === "function") {
+  if (typeof module === "object" && typeof require === "function") {
     if (!Z.TransformerBlock) require("./transformer_block.js");
     if (!Z.CrossAttention) require("./cross_attention.js");
   }

@@ -22,7 +22,7 @@
 (function (root) {
   "use strict";
   const Z = (root.ZooLayers = root.ZooLayers || {});
-  if (typeof require === "function") {
+  if (typeof module === "object" && typeof require === "function") {
     for (const file of ["./tensor.js", "./ops.js", "./dense.js", "./conv2d.js", "./rnn_cell.js", "./lstm_cell.js", "./keras.js",
       "./positional_embedding.js", "./self_attention.js", "./cross_attention.js", "./transformer_block.js", "./decoder_block.js"]) {
       require(file);

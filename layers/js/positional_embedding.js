@@ -10,7 +10,7 @@
 (function (root) {
   "use strict";
   const Z = (root.ZooLayers = root.ZooLayers || {});
-  if (!Z.tensor && typeof require === "function") require("./tensor.js");
+  if (!Z.tensor && typeof module === "object" && typeof require === "function") require("./tensor.js");
   const T = Z.tensor;
 
   const SINUSOID_BASE = 10000;

@@ -9,7 +9,7 @@
 (function (root) {
   "use strict";
   const Z = (root.ZooLayers = root.ZooLayers || {});
-  if (typeof require === "function") {
+  if (typeof module === "object" && typeof require === "function") {
     if (!Z.SelfAttention) require("./self_attention.js");
     if (!Z.Dense) require("./dense.js");
     if (!Z.LayerNormalization) require("./keras.js");

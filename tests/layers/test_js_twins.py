@@ -295,7 +295,7 @@ def _cases_decoder_block():
 
 def _keras_case(name, layer, inputs, call=None, **fields):
     """A keras layer's fixture: its class, config, random weights, inputs and outputs."""
-    layer.build(inputs.shape) if not isinstance(inputs, list) else layer.build([x.shape for x in inputs])
+    layer.build([x.shape for x in inputs] if isinstance(inputs, list) else inputs.shape)
     case = _case(name, layer, class_name=type(layer).__name__)
     outputs = call(layer) if call else layer(inputs)
     as_json = [tensor(x) for x in inputs] if isinstance(inputs, list) else tensor(inputs)
