@@ -73,9 +73,9 @@ generate: $(STAMP)
 test: $(STAMP) browser
 	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
-# The gallery (python -m zoo gallery -> site/index.html) copies abcjs from npm
-# (package.json), and tests/test_gallery.py opens it in Debian's headless
-# chromium. Both are installed here when this machine lets us (root with
+# The page (python -m zoo gallery -> site/index.html, every shipped model live in
+# the browser) copies abcjs from npm (package.json); tests/test_gallery.py opens it
+# in Debian's headless chromium, and tests/layers/ runs the JavaScript layers in node. Both are installed here when this machine lets us (root with
 # apt-get, npm); otherwise those tests are skipped with the command to run.
 ABCJS := node_modules/abcjs/dist/abcjs-basic-min.js
 browser:
@@ -85,7 +85,8 @@ browser:
 	@[ -f $(ABCJS) ] || npm install --silent 2>/dev/null \
 		|| echo "abcjs not installed (npm install): the gallery and its tests will be skipped"
 
-# make gallery ARGS="--tunes 3"   (writes site/index.html: open it from disk)
+# make gallery                  (writes site/index.html: open it from disk)
+# make gallery ARGS="--screenshots docs/"   (also the README's two pictures)
 gallery: $(STAMP) browser
 	$(PY) -m zoo gallery $(ARGS)
 

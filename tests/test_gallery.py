@@ -1,54 +1,253 @@
-"""`python -m zoo gallery` in a real headless Chromium: no console errors, every image decoded,
-every tune's sheet music rendered as SVG by abcjs, every audio player with a finite duration.
+"""`python -m zoo gallery` in a real headless Chromium: every shipped model runs in the page and
+agrees with Keras, and every live cell works when driven as a person would drive it.
 
-Needs Debian's chromium and abcjs from npm (`make test` installs both when it can); without
-them the browser test is skipped with the command that fixes it.
+One site is built for the module (every shipped checkpoint) and opened once; each test drives
+that page. Needs Debian's chromium, playwright and abcjs from npm (`make test` installs them when
+it can); without them the browser tests are skipped with the command that fixes it.
 """
 
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from zoo.commands import cli
-from zoo.page import gallery
 from zoo.hub import pretrained
+from zoo.page import gallery
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ABCJS = pretrained.ROOT / gallery.ABCJS
-RECIPES = "music_lstm,music_transformer,playground_mlp,digits_mlp"
+EXAMPLES = 20  # Test-split examples per model compared with Keras (perceptron_gates' test split has 4: all of them).
+SENTENCES = 50  # Test sentences per translation model compared with the zoo's own greedy decoding.
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def needs_abcjs():
     if not ABCJS.exists():
         pytest.skip(f"abcjs is missing ({ABCJS}); install it with: npm install")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return {}  # Every shipped checkpoint, loaded once by the build and reused by the tests.
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, shipped):
+    needs_abcjs()
     out = tmp_path_factory.mktemp("gallery") / "site"
-    assert cli.main(["gallery", "--out", str(out), "--only", RECIPES, "--tunes", "1", "--length", "400"]) == 0
+    made = gallery.make(out, loaded=shipped)
+    assert made["names"] == sorted(pretrained.read_manifest()["models"]) == sorted(shipped)
     return out
 
 
-def test_the_gallery_lists_every_chosen_recipe_with_its_card_and_playable_tunes(site):
+@pytest.fixture(scope="module")
+def page(site):
+    if CHROMIUM is None:
+        pytest.skip("chromium is missing; install it with: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="install the requirements: pip install -r requirements.txt")
+    errors = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gallery.CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1100, "height": 900})
+            tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+            tab.goto((site / "index.html").as_uri(), wait_until="load")
+            tab.evaluate("() => zoo.ready")
+            tab.errors = errors
+            yield tab
+        finally:
+            browser.close()
+    assert errors == [], errors  # No console error in any test of the module.
+
+
+def _cases(name, loaded):
+    """(inputs for zoo.run, Keras's outputs) for EXAMPLES test examples of one shipped model."""
+    features, _ = next(iter(loaded.splits.test.batch(EXAMPLES).as_numpy_iterator()))
+    model = loaded.model
+    if isinstance(features, tuple):  # Translation: the target so far is <start> and the real tokens.
+        source, target = features
+        inputs, expected = [], []
+        for row in range(len(source)):
+            given = target[row][: max(1, int(np.count_nonzero(target[row])))]
+            logits = model([source[row : row + 1], given[None]], training=False)
+            inputs.append({"source": source[row].tolist(), "target": given.tolist()})
+            expected.append(np.asarray(logits)[0, -1])
+        return inputs, expected
+    outputs = np.asarray(model(features, training=False))
+    if outputs.ndim == 3:  # A language model: the logits of the token after the last id.
+        outputs = outputs[:, -1]
+    return [row.ravel().tolist() for row in features], [row.ravel() for row in outputs]
+
+
+def test_every_shipped_model_runs_in_the_page_and_matches_keras(page, shipped):
+    names = page.evaluate("() => zoo.models")
+    assert names == sorted(pretrained.read_manifest()["models"])  # Every shipped checkpoint: all have offline data.
+    for name in names:
+        inputs, expected = _cases(name, shipped[name])
+        got = page.evaluate("async ([name, inputs]) => { const out = []; for (const x of inputs) out.push(await zoo.run(name, x)); return out; }",
+                            [name, inputs])
+        assert len(got) == min(EXAMPLES, shipped[name].info.num_examples["test"]), name
+        difference = max(float(np.max(np.abs(np.asarray(g, np.float64) - e))) for g, e in zip(got, expected))
+        assert difference <= 1e-4, f"{name}: max abs diff {difference:.2e}"
+
+
+def test_translate_in_the_page_equals_the_zoos_greedy_translation(page, shipped):
+    from recipes import _translation
+    from datasets import translation
+
+    for name in ("translate_lstm", "translate_lstm_attention", "translate_transformer"):
+        loaded = shipped[name]
+        pairs = loaded.info.extras["pairs"]["test"][:SENTENCES]
+        english = [source for _, _, source, _ in pairs]
+        ids = np.stack([translation.encode_source(text, loaded.info.vocabulary, loaded.info.extras["source_length"]) for text in english])
+        decoded = _translation.greedy(loaded.model, loaded.recipe.module.decoder_steps, ids, loaded.info.extras["target_length"])
+        ours = [translation.decode_target(row, loaded.info.vocabulary) for row in decoded]
+        got = page.evaluate("async ([name, texts]) => { const out = []; for (const t of texts) out.push(await zoo.translate(name, t)); return out; }",
+                            [name, english])
+        assert got == ours, name
+
+
+def test_generate_is_seeded_abc_from_each_language_model(page):
+    for name in ("music_rnn", "music_lstm", "music_transformer"):
+        first, again, other = page.evaluate(
+            "async (name) => [await zoo.generate(name, {prompt: 'X:', length: 120, temperature: 0.8, seed: 3}),"
+            " await zoo.generate(name, {prompt: 'X:', length: 120, temperature: 0.8, seed: 3}),"
+            " await zoo.generate(name, {prompt: 'X:', length: 120, temperature: 0.8, seed: 4})]", name)
+        assert first.startswith("X:") and len(first) == 122 and first == again and first != other, name
+
+
+def test_the_gates_cell_shows_a_single_perceptron_failing_xor_and_the_hidden_layer_solving_it(page):
+    page.select_option("#gate", "and")
+    assert "4 of 4 rows right" in page.inner_text("[data-cell=gates] .panel >> nth=0")
+    page.select_option("#gate", "xor")
+    assert "4 of 4 rows right" not in page.inner_text("[data-cell=gates] .panel >> nth=0")
+    shipped_panel = page.locator("[data-cell=gates] .panel >> nth=1")
+    shipped_panel.locator("table").wait_for()
+    assert shipped_panel.locator("tr.wrong").count() == 0 and shipped_panel.locator("tr.right").count() == 4
+
+
+def test_the_boundary_cell_classifies_a_clicked_point_as_the_model_does(page, shipped):
+    canvas = page.locator("#boundary")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    text = page.inner_text("#boundary-point")
+    x, y = (float(value) for value in text.split(")")[0].strip("(").split(","))
+    logit = float(np.asarray(shipped["playground_mlp"].model(np.array([[x, y]], np.float32)))[0, 0])
+    assert f"class {int(logit > 0)}" in text
+
+
+def test_the_losses_cell_recomputes_each_cards_test_loss(page):
+    page.click("#losses-go")
+    rows = page.locator("#losses tr").all_inner_texts()[1:]
+    assert len(rows) == 2
+    for row in rows:
+        name, _, here, card, *_ = row.split("\t")
+        assert abs(float(here) - float(card)) <= 2e-4, row
+
+
+def test_the_descent_cell_diverges_only_when_the_step_is_too_large(page):
+    page.select_option("#descent-optimizer", "sgd")
+    page.locator("#descent-rate").fill("-2")
+    assert "diverged" not in page.inner_text("[data-cell=descent] .note")
+    page.locator("#descent-rate").fill("-0.5")
+    assert "diverged" in page.inner_text("[data-cell=descent] .note")
+
+
+def test_the_digits_cell_reads_a_drawing_and_shows_the_cnns_feature_maps(page, shipped):
+    gallery.draw_digit(page, gallery.SEVEN)
+    page.wait_for_selector("#digit-digits_cnn h4")
+    assert page.locator("#digit-maps canvas").count() >= 16
+    page.select_option("#digit-example", "3")
+    pixels, _ = next(iter(shipped["digits_cnn"].splits.test.batch(4).as_numpy_iterator()))
+    for name in ("digits_mlp", "digits_cnn"):
+        page.wait_for_function(f"() => document.querySelector('#digit-{name}').dataset.answer !== undefined")
+        expected = int(np.argmax(np.asarray(shipped[name].model(pixels[3:4]))))
+        assert page.get_attribute(f"#digit-{name}", "data-answer") == str(expected), name
+
+
+def test_the_music_cell_samples_engraves_and_plays_a_tune_under_a_minute(page):
+    page.select_option("#music-model", "music_lstm")
+    page.fill("#music-seed", "2")
+    page.click("#music-sample")
+    page.wait_for_selector("#music-sheet svg", timeout=60_000)
+    assert 0 < float(page.get_attribute("#music-sheet", "data-seconds")) <= 60
+    page.click("#music-play")
+    page.wait_for_function("() => document.querySelector('#music-sheet').dataset.played !== undefined", timeout=30_000)
+    page.click("#music-play")  # Stop.
+    page.click("#music-send")  # The tune goes to the tune-type cell, which classifies it.
+    page.wait_for_selector("#tunetype-sentiment_lstm h4")
+
+
+def test_the_attention_cell_draws_every_head_of_every_block(page):
+    page.fill("#attention-text", "X:1\nK:G\n|:GABc dedB|")
+    page.click("#attention-go")
+    page.wait_for_selector("#attention-maps canvas")
+    config = pretrained.read_card("music_transformer")["config"]
+    assert page.locator("#attention-maps canvas").count() == config["num_heads"] * config["num_blocks"]
+
+
+def test_the_tune_type_cell_agrees_with_keras(page, shipped):
+    from datasets import irish
+
+    tune = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n|:dAF AFA|dAF G2E|FAd fed|e3 e2f|"
+    page.fill("#tunetype-text", tune)
+    page.click("#tunetype-go")
+    for name in ("sentiment_lstm", "sentiment_transformer"):
+        info = shipped[name].info
+        ids = irish.encode_tune(tune, info.vocabulary, info.extras["max_length"], info.extras["keep_key"])
+        expected = info.class_names[int(np.argmax(np.asarray(shipped[name].model(ids[None]))))]
+        page.wait_for_function(f"() => document.querySelector('#tunetype-{name}').dataset.answer !== undefined")
+        assert page.get_attribute(f"#tunetype-{name}", "data-answer") == expected, name
+
+
+def test_the_translate_cell_gives_each_models_spanish_and_an_alignment(page):
+    import zoo
+
+    page.fill("#translate-text", "Tuesday, March 3, 1987")
+    page.click("#translate-go")
+    page.wait_for_selector("#translate-map canvas")
+    for name in ("translate_lstm", "translate_lstm_attention", "translate_transformer"):
+        got = page.inner_text(f"#translate-out td[data-model={name}]")
+        assert got == zoo.translate(name, "Tuesday, March 3, 1987").text, name
+    assert page.locator("#translate-map canvas").count() == 2
+
+
+def test_the_forecast_cell_draws_the_models_forecast_from_the_chosen_origin(page, shipped):
+    from datasets import series
+
+    loaded = shipped["forecast_lstm"]
+    first, count = loaded.info.extras["origins"]["test"]
+    origin = first + count // 2
+    page.locator("#forecast-origin").fill(str(origin))
+    _, values = series.series(loaded.info.name)
+    window, horizon = loaded.info.extras["window"], loaded.info.extras["horizon"]
+    forecast = np.asarray(loaded.model(np.asarray(values[origin - window : origin], np.float32)[None]))[0]
+    mae = float(np.mean(np.abs(forecast - values[origin : origin + horizon])))
+    assert abs(float(page.get_attribute("#forecast-readout", "data-mae")) - mae) < 1e-3
+
+
+def test_every_number_on_the_page_comes_from_a_card(site):
+    data = json.loads((site / "assets" / "data.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    for name, model in data["models"].items():
+        card = pretrained.read_card(name)
+        assert model["headline"] == card["headline"]
+        for metric, values in model["metrics"].items():
+            assert values["mean"] == card["test_metrics"][metric]["mean"] and values["std"] == card["test_metrics"][metric]["std"]
     page = (site / "index.html").read_text()
-    for name in RECIPES.split(","):
-        card = json.loads((pretrained.PRETRAINED_DIR / name / "card.json").read_text())
-        assert f'<section id="{name}">' in page and card["headline"] in page and card["command"] in page
-        section = page.split(f'<section id="{name}">')[1].split("</section>")[0]
-        # Curves come from a local run when there is one; otherwise the page says how to get them.
-        assert f"assets/{name}_curves.png" in section or f"make ship MODEL={name}" in section
+    for name in data["models"]:
+        assert f'id="card-{name}"' in page and pretrained.read_card(name)["headline"] in page
     record = json.loads((site / gallery.RECORD).read_text())
     on_disk = sorted(str(path.relative_to(site)) for path in site.rglob("*") if path.is_file() and path.name not in (gallery.RECORD, ".lock"))
     assert sorted(record["files"]) == on_disk
-    wavs = [name for name in record["files"] if name.endswith(".wav")]
-    assert {name.split("_tune_")[0] for name in wavs} == {"assets/music_lstm", "assets/music_transformer"}
-    assert "assets/playground_mlp_boundary.png" in record["files"] and "assets/music_transformer_attention.png" in record["files"]
 
 
 def test_a_stranger_in_the_out_folder_is_refused_and_kept(tmp_path, capsys):
-    if not ABCJS.exists():
-        pytest.skip(f"abcjs is missing ({ABCJS}); install it with: npm install")
+    needs_abcjs()
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "index.html").write_text("my own page")
@@ -58,45 +257,8 @@ def test_a_stranger_in_the_out_folder_is_refused_and_kept(tmp_path, capsys):
     assert sorted(path.name for path in mine.iterdir()) == [".lock", "index.html"]
 
 
-CHECK = """async () => {
-  const images = [...document.images].map(image => ({src: image.getAttribute("src"), ok: image.complete && image.naturalWidth > 0}));
-  const sheets = [...document.querySelectorAll(".abc")].map(block => block.querySelectorAll("svg").length);
-  const audio = await Promise.all([...document.querySelectorAll("audio")].map(element => new Promise(resolve => {
-    const done = () => resolve({src: element.getAttribute("src"), duration: element.duration});
-    if (element.readyState >= 1) { done(); return; }
-    element.addEventListener("loadedmetadata", done);
-    element.addEventListener("error", () => resolve({src: element.getAttribute("src"), duration: null, error: String(element.error && element.error.code)}));
-  })));
-  return {images, sheets, audio};
-}"""
-
-
-def test_the_page_renders_in_headless_chromium(site):
-    if CHROMIUM is None:
-        pytest.skip("chromium is missing; install it with: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="install the requirements: pip install -r requirements.txt")
-    errors = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gallery.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto((site / "index.html").as_uri(), wait_until="load")
-            found = page.evaluate(CHECK)
-        finally:
-            browser.close()
-    assert errors == []
-    assert len(found["images"]) >= 2 and all(image["ok"] for image in found["images"]), found["images"]
-    assert len(found["sheets"]) == 2 and all(count >= 1 for count in found["sheets"]), found["sheets"]
-    assert len(found["audio"]) == 2, found["audio"]
-    for audio in found["audio"]:
-        assert audio["duration"] is not None and 0 < audio["duration"] < float("inf"), audio
-
-
 def test_a_rerun_replaces_its_own_files_and_a_record_cannot_reach_outside(tmp_path):
-    if not ABCJS.exists():
-        pytest.skip(f"abcjs is missing ({ABCJS}); install it with: npm install")
+    needs_abcjs()
     site, victim = tmp_path / "site", tmp_path / "victim.txt"
     argv = ["gallery", "--out", str(site), "--only", "digits_mlp"]
     assert cli.main(argv) == 0

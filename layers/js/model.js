@@ -306,12 +306,90 @@
       if (state && this.inputNames.length !== 1) {
         throw new Error(`step mode: ${this.name} has ${this.inputNames.length} inputs; only single-input models step (rerun the whole graph instead)`);
       }
-      const context = { state, capacity: this.maxLength || 256, values: new Map() };
+      const context = { state, capacity: this.maxLength || 256, values: new Map(), reused: null };
+      // options.reuse: an object the caller keeps between calls. What depends only on inputs
+      // passed again as the very same tensor objects is taken from the last call, not recomputed:
+      // greedy decoding reads the encoder's outputs once per sentence, not once per word.
+      const reuse = options.reuse || null;
+      if (reuse && reuse.inputs) {
+        const same = new Set(this.inputNames.filter((_, index) => reuse.inputs[index] === inputs[index]));
+        context.reused = { values: reuse.values, same };
+      }
       this.inputRefs.forEach((ref, index) => {
         const input = inputs[index];
         context.values.set(`${ref[0]}|${ref[1]}`, [T.tensor(input.shape, input.data)]);
       });
-      return this.outputRefs.map(([layerName, node, index]) => this.evaluate(layerName, node, context)[index]);
+      const outputs = this.outputRefs.map(([layerName, node, index]) => this.evaluate(layerName, node, context)[index]);
+      if (options.values) options.values.push(context.values);
+      if (reuse) Object.assign(reuse, { inputs: inputs.slice(), values: context.values });
+      return outputs;
+    }
+
+    /** The names of the model inputs that the output of `layerName` depends on (memoized). */
+    inputsOf(layerName) {
+      this.dependencies = this.dependencies || {};
+      if (this.dependencies[layerName]) return this.dependencies[layerName];
+      const entry = this.nodes[layerName];
+      const found = new Set(entry.input ? [layerName] : []);
+      const visit = (value) => {
+        if (isKerasTensor(value)) for (const name of this.inputsOf(historyOf(value)[0])) found.add(name);
+        else if (Array.isArray(value)) value.forEach(visit);
+        else if (value !== null && typeof value === "object") Object.values(value).forEach(visit);
+      };
+      for (const node of entry.inbound) {
+        (node.args || []).forEach(visit);
+        Object.values(node.kwargs || {}).forEach(visit);
+      }
+      this.dependencies[layerName] = found;
+      return found;
+    }
+
+    /**
+     * What every layer computed for `inputs` (its first output), by layer name: what a learner
+     * inspects, such as a CNN's feature maps. Runs the whole graph once.
+     */
+    activations(inputs) {
+      const seen = [];
+      this.predict(inputs, { values: seen });
+      const out = {};
+      for (const [key, values] of seen[0]) {
+        const [layerName, node] = key.split("|");
+        if (node === "0" && this.nodes[layerName] && !this.nodes[layerName].input && isTensor(values[0])) out[layerName] = values[0];
+      }
+      return out;
+    }
+
+    /**
+     * The attention probabilities every attention layer computed for `inputs`, by name, each
+     * (batch, heads, queries, keys): self-attention (in a TransformerBlock or DecoderBlock:
+     * "BLOCK/self_attention"), or with options.cross the attention over a second sequence
+     * (a CrossAttention layer, or "BLOCK/cross_attention"). Runs the whole graph once.
+     */
+    attention(inputs, options = {}) {
+      const watched = [];
+      for (const [name, entry] of Object.entries(this.nodes)) {
+        const layer = entry.layer;
+        if (!layer) continue;
+        if (Z.CrossAttention && layer instanceof Z.CrossAttention) watched.push([name, layer, true]);
+        else if (layer instanceof Z.SelfAttention) watched.push([name, layer, false]);
+        if (layer.attention instanceof Z.SelfAttention) watched.push([`${name}/self_attention`, layer.attention, false]);
+        if (layer.crossAttention instanceof Z.SelfAttention) watched.push([`${name}/cross_attention`, layer.crossAttention, true]);
+      }
+      const recorded = {};
+      const chosen = watched.filter(([, , cross]) => cross === Boolean(options.cross));
+      for (const [label, layer] of chosen) {
+        layer.attend = function (...args) {
+          const result = Object.getPrototypeOf(this).attend.apply(this, args);
+          recorded[label] = result[1];
+          return result;
+        };
+      }
+      try {
+        this.predict(inputs);
+      } finally {
+        for (const [, layer] of chosen) delete layer.attend;
+      }
+      return recorded;
     }
 
     /** The output tensors of node `nodeIndex` of layer `layerName`, computed once per predict. */
@@ -320,6 +398,11 @@
       if (context.values.has(key)) return context.values.get(key);
       const entry = this.nodes[layerName];
       if (!entry) throw new Error(`the graph names a layer ${layerName} it does not define`);
+      if (context.reused && !entry.input && context.reused.values.has(key) && [...this.inputsOf(layerName)].every((name) => context.reused.same.has(name))) {
+        const kept = context.reused.values.get(key);
+        context.values.set(key, kept);
+        return kept;
+      }
       if (entry.input) throw new Error(`input ${layerName} was not given`);
       const node = entry.inbound[nodeIndex];
       const resolve = (value) => {

@@ -1,7 +1,8 @@
-"""`zoo gallery`: a static site of every shipped checkpoint, with playable tunes (zoo/page/gallery.py).
+"""`zoo gallery`: the zoo in the browser, every shipped model live, in the order of the lectures (zoo/page/gallery.py).
 
-    zoo gallery --tunes 3            # site/index.html: open it from disk
-    zoo gallery --only digits_cnn,music_lstm --out /tmp/site --screenshot docs/gallery.png
+    zoo gallery                      # site/index.html: open it from disk
+    zoo gallery --only digits_cnn,digits_mlp --out /tmp/site
+    zoo gallery --screenshots docs/  # also docs/page_digits.png and docs/page_translation.png (needs chromium)
 """
 
 import pathlib
@@ -10,23 +11,20 @@ import pathlib
 def add_command(subparsers) -> None:
     from zoo.page import gallery
 
-    parser = subparsers.add_parser("gallery", help="a static site of every shipped checkpoint, with playable tunes")
+    parser = subparsers.add_parser("gallery", help="a static site where every shipped model runs live, in the order of the lectures")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("site"), help="default: site/")
-    parser.add_argument("--tunes", type=int, default=3, help="tunes per music recipe (default 3)")
-    parser.add_argument("--length", type=int, default=600, help="characters sampled per tune (default 600)")
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=0, help="first sampling seed (default 0)")
     parser.add_argument("--only", help="comma-separated recipes (default: every shipped one)")
     parser.add_argument("--abcjs", type=pathlib.Path, help=f"abcjs-basic-min.js (default: ./{gallery.ABCJS}, then the checkout's)")
-    parser.add_argument("--screenshot", type=pathlib.Path, help="also save a PNG of the first music recipe's section (needs chromium)")
+    parser.add_argument("--screenshots", type=pathlib.Path, metavar="FOLDER",
+                        help=f"also save {' and '.join(gallery.SCREENSHOTS)} there, taken in headless chromium after drawing a digit and translating")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from zoo.page import gallery
 
-    made = gallery.make(args.out, args.only, args.abcjs, args.tunes, args.length, args.temperature, args.seed, args.screenshot)
-    print(f"gallery: {len(made['names'])} recipes, {made['tunes']} tunes in {made['seconds']:.0f} s; open {args.out / 'index.html'}")
-    if made["screenshot_of"]:
-        print(f"gallery: screenshot of {made['screenshot_of']} in {args.screenshot}")
+    made = gallery.make(args.out, args.only, args.abcjs, args.screenshots)
+    print(f"gallery: {len(made['names'])} models in {made['seconds']:.0f} s; open {args.out / 'index.html'}")
+    for png in made["screenshots"]:
+        print(f"gallery: screenshot {png}")
     return 0
