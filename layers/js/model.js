@@ -188,7 +188,12 @@
       make: (s) => new Z.SelfAttention(s.config),
       run: (l, a, context) => {
         const options = { paddingMask: a.padding_mask || null, useCausalMask: Boolean(a.use_causal_mask), returnAttentionScores: Boolean(a.return_attention_scores), mask: a.mask || null };
-        if (!context.state) return l.call(a.inputs, options);
+        if (!context.state) {
+          if (!context.scores) return l.call(a.inputs, options);
+          const [outputs, scores] = l.call(a.inputs, { ...options, returnAttentionScores: true });
+          context.scores[l.name] = scores;
+          return options.returnAttentionScores ? [outputs, scores] : outputs;
+        }
         if (!options.useCausalMask) refuseStep(l.name, "attends without a causal mask, to tokens not fed yet");
         return stepWithCache(l, a.inputs, options, context, (cache, index) => l.call(a.inputs, { ...options, cache, cacheIndex: index }));
       },
@@ -199,12 +204,10 @@
       make: (s) => new Z.CrossAttention(s.config),
       run: (l, a, context) => {
         if (context.state) refuseStep(l.name, "attends over a second sequence");
-        return l.call(a.query, a.value || null, {
-          key: a.key || null,
-          queryMask: a.query_mask || null,
-          valueMask: a.value_mask || null,
-          returnAttentionScores: Boolean(a.return_attention_scores),
-        });
+        const options = { key: a.key || null, queryMask: a.query_mask || null, valueMask: a.value_mask || null };
+        const [outputs, scores] = l.call(a.query, a.value || null, { ...options, returnAttentionScores: true });
+        if (context.scores) context.scores[l.name] = scores;
+        return a.return_attention_scores ? [outputs, scores] : outputs;
       },
     },
     TransformerBlock: {
@@ -213,7 +216,10 @@
       make: (s) => new Z.TransformerBlock(s.config),
       run: (l, a, context) => {
         const options = { paddingMask: a.padding_mask || null, useCausalMask: Boolean(a.use_causal_mask), mask: a.mask || null };
-        if (!context.state) return l.call(a.inputs, options);
+        if (!context.state) {
+          if (context.scores) context.scores[l.name] = l.attentionScores(a.inputs, options);
+          return l.call(a.inputs, options);
+        }
         if (!options.useCausalMask) refuseStep(l.name, "attends without a causal mask, to tokens not fed yet");
         return stepWithCache(l, a.inputs, options, context, (cache, index) => l.call(a.inputs, { useCausalMask: true, cache, cacheIndex: index }));
       },
@@ -224,13 +230,18 @@
       make: (s) => new Z.DecoderBlock(s.config),
       run: (l, a, context) => {
         if (context.state) refuseStep(l.name, "attends over a second sequence");
-        return l.call(a.inputs, a.encoder_outputs, {
+        const options = {
           paddingMask: a.padding_mask || null,
           encoderPaddingMask: a.encoder_padding_mask || null,
           useCausalMask: a.use_causal_mask === undefined || a.use_causal_mask === null ? true : Boolean(a.use_causal_mask),
           mask: a.mask || null,
           encoderOutputsMask: a.encoder_outputs_mask || null,
-        });
+        };
+        if (context.scores) {
+          context.scores[l.name] = l.attentionScores(a.inputs, options);
+          context.scores[`${l.name}/cross_attention`] = l.crossAttentionScores(a.inputs, a.encoder_outputs, options);
+        }
+        return l.call(a.inputs, a.encoder_outputs, options);
       },
     },
   };
@@ -295,6 +306,10 @@
     /**
      * inputs: one tensor per model input, in `inputNames` order, each with a batch axis
      * ({shape, data}; token ids as numbers). options.state: step mode (see the top of this file).
+     * options.scores: a plain object that receives the attention probabilities (batch, heads,
+     * query_time, key_time) of every attention layer, by layer name: a TransformerBlock's under its
+     * name, a DecoderBlock's self-attention under its name and its cross-attention under
+     * "NAME/cross_attention", a CrossAttention's under its name.
      * Returns the output tensors, in the model's output order.
      */
     predict(inputs, options = {}) {
@@ -306,7 +321,8 @@
       if (state && this.inputNames.length !== 1) {
         throw new Error(`step mode: ${this.name} has ${this.inputNames.length} inputs; only single-input models step (rerun the whole graph instead)`);
       }
-      const context = { state, capacity: this.maxLength || 256, values: new Map() };
+      const context = { state, scores: options.scores || null, capacity: this.maxLength || 256, values: new Map() };
+      if (state && context.scores) throw new Error("predict: attention scores are recorded without {state} only");
       this.inputRefs.forEach((ref, index) => {
         const input = inputs[index];
         context.values.set(`${ref[0]}|${ref[1]}`, [T.tensor(input.shape, input.data)]);
