@@ -100,9 +100,10 @@ def exported_models(tmp_path_factory):
     return folder
 
 
-def test_every_shipped_model_runs_in_javascript_as_in_keras(exported_models):
+def test_every_shipped_model_runs_in_javascript_as_in_keras(request):
     if NODE is None:
         pytest.skip(f"node is missing; {INSTALL}")
+    exported_models = request.getfixturevalue("exported_models")  # Only once node is known to be there.
     result = subprocess.run(
         [NODE, "--test", str(ROOT / "tests" / "js" / "models.test.js")],
         env={**os.environ, "ZOO_JS_MODELS": str(exported_models)},
