@@ -68,6 +68,25 @@
     }
   }
 
+  /**
+   * The cross-attention probabilities (batch, heads, target_time, source_time): which source
+   * tokens each target token reads. Same options as call, without a cache. (JavaScript only:
+   * for the page's alignment maps.)
+   */
+  DecoderBlock.prototype.crossAttentionScores = function (inputs, encoderOutputs, options = {}) {
+    const paddingMask = options.paddingMask || options.mask || null;
+    const encoderPaddingMask = options.encoderPaddingMask || options.encoderOutputsMask || null;
+    const useCausalMask = options.useCausalMask === undefined ? true : options.useCausalMask;
+    const [outputs] = this.selfAttentionSublayer(inputs, paddingMask, useCausalMask, null, null);
+    const normalized = this.crossAttentionNorm.call(outputs);
+    const [, scores] = this.crossAttention.call(normalized, encoderOutputs, {
+      queryMask: paddingMask,
+      valueMask: encoderPaddingMask,
+      returnAttentionScores: true,
+    });
+    return scores;
+  };
+
   Z.DecoderBlock = DecoderBlock;
   if (typeof module !== "undefined" && module.exports) module.exports = Z;
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -188,7 +188,12 @@
       make: (s) => new Z.SelfAttention(s.config),
       run: (l, a, context) => {
         const options = { paddingMask: a.padding_mask || null, useCausalMask: Boolean(a.use_causal_mask), returnAttentionScores: Boolean(a.return_attention_scores), mask: a.mask || null };
-        if (!context.state) return l.call(a.inputs, options);
+        if (!context.state) {
+          if (!context.scores) return l.call(a.inputs, options);
+          const [outputs, scores] = l.call(a.inputs, { ...options, returnAttentionScores: true });
+          context.scores[l.name] = scores;
+          return options.returnAttentionScores ? [outputs, scores] : outputs;
+        }
         if (!options.useCausalMask) refuseStep(l.name, "attends without a causal mask, to tokens not fed yet");
         return stepWithCache(l, a.inputs, options, context, (cache, index) => l.call(a.inputs, { ...options, cache, cacheIndex: index }));
       },
@@ -199,12 +204,10 @@
       make: (s) => new Z.CrossAttention(s.config),
       run: (l, a, context) => {
         if (context.state) refuseStep(l.name, "attends over a second sequence");
-        return l.call(a.query, a.value || null, {
-          key: a.key || null,
-          queryMask: a.query_mask || null,
-          valueMask: a.value_mask || null,
-          returnAttentionScores: Boolean(a.return_attention_scores),
-        });
+        const options = { key: a.key || null, queryMask: a.query_mask || null, valueMask: a.value_mask || null };
+        const [outputs, scores] = l.call(a.query, a.value || null, { ...options, returnAttentionScores: true });
+        if (context.scores) context.scores[l.name] = scores;
+        return a.return_attention_scores ? [outputs, scores] : outputs;
       },
     },
     TransformerBlock: {
@@ -213,7 +216,10 @@
       make: (s) => new Z.TransformerBlock(s.config),
       run: (l, a, context) => {
         const options = { paddingMask: a.padding_mask || null, useCausalMask: Boolean(a.use_causal_mask), mask: a.mask || null };
-        if (!context.state) return l.call(a.inputs, options);
+        if (!context.state) {
+          if (context.scores) context.scores[l.name] = l.attentionScores(a.inputs, options);
+          return l.call(a.inputs, options);
+        }
         if (!options.useCausalMask) refuseStep(l.name, "attends without a causal mask, to tokens not fed yet");
         return stepWithCache(l, a.inputs, options, context, (cache, index) => l.call(a.inputs, { useCausalMask: true, cache, cacheIndex: index }));
       },
@@ -224,13 +230,18 @@
       make: (s) => new Z.DecoderBlock(s.config),
       run: (l, a, context) => {
         if (context.state) refuseStep(l.name, "attends over a second sequence");
-        return l.call(a.inputs, a.encoder_outputs, {
+        const options = {
           paddingMask: a.padding_mask || null,
           encoderPaddingMask: a.encoder_padding_mask || null,
           useCausalMask: a.use_causal_mask === undefined || a.use_causal_mask === null ? true : Boolean(a.use_causal_mask),
           mask: a.mask || null,
           encoderOutputsMask: a.encoder_outputs_mask || null,
-        });
+        };
+        if (context.scores) {
+          context.scores[l.name] = l.attentionScores(a.inputs, options);
+          context.scores[`${l.name}/cross_attention`] = l.crossAttentionScores(a.inputs, a.encoder_outputs, options);
+        }
+        return l.call(a.inputs, a.encoder_outputs, options);
       },
     },
   };
@@ -295,6 +306,10 @@
     /**
      * inputs: one tensor per model input, in `inputNames` order, each with a batch axis
      * ({shape, data}; token ids as numbers). options.state: step mode (see the top of this file).
+     * options.scores: a plain object that receives the attention probabilities (batch, heads,
+     * query_time, key_time) of every attention layer, by layer name: a TransformerBlock's under its
+     * name, a DecoderBlock's self-attention under its name and its cross-attention under
+     * "NAME/cross_attention", a CrossAttention's under its name.
      * Returns the output tensors, in the model's output order.
      */
     predict(inputs, options = {}) {
@@ -306,11 +321,13 @@
       if (state && this.inputNames.length !== 1) {
         throw new Error(`step mode: ${this.name} has ${this.inputNames.length} inputs; only single-input models step (rerun the whole graph instead)`);
       }
-      const context = { state, capacity: this.maxLength || 256, values: new Map(), reused: null };
+      const context = { state, scores: options.scores || null, capacity: this.maxLength || 256, values: new Map(), reused: null };
+      if (state && context.scores) throw new Error("predict: attention scores are recorded without {state} only");
       // options.reuse: an object the caller keeps between calls. What depends only on inputs
       // passed again as the very same tensor objects is taken from the last call, not recomputed:
       // greedy decoding reads the encoder's outputs once per sentence, not once per word.
       const reuse = options.reuse || null;
+      if (reuse && context.scores) throw new Error("predict: attention scores are recorded without {reuse} only");
       if (reuse && reuse.inputs) {
         const same = new Set(this.inputNames.filter((_, index) => reuse.inputs[index] === inputs[index]));
         context.reused = { values: reuse.values, same };
@@ -357,39 +374,6 @@
         if (node === "0" && this.nodes[layerName] && !this.nodes[layerName].input && isTensor(values[0])) out[layerName] = values[0];
       }
       return out;
-    }
-
-    /**
-     * The attention probabilities every attention layer computed for `inputs`, by name, each
-     * (batch, heads, queries, keys): self-attention (in a TransformerBlock or DecoderBlock:
-     * "BLOCK/self_attention"), or with options.cross the attention over a second sequence
-     * (a CrossAttention layer, or "BLOCK/cross_attention"). Runs the whole graph once.
-     */
-    attention(inputs, options = {}) {
-      const watched = [];
-      for (const [name, entry] of Object.entries(this.nodes)) {
-        const layer = entry.layer;
-        if (!layer) continue;
-        if (Z.CrossAttention && layer instanceof Z.CrossAttention) watched.push([name, layer, true]);
-        else if (layer instanceof Z.SelfAttention) watched.push([name, layer, false]);
-        if (layer.attention instanceof Z.SelfAttention) watched.push([`${name}/self_attention`, layer.attention, false]);
-        if (layer.crossAttention instanceof Z.SelfAttention) watched.push([`${name}/cross_attention`, layer.crossAttention, true]);
-      }
-      const recorded = {};
-      const chosen = watched.filter(([, , cross]) => cross === Boolean(options.cross));
-      for (const [label, layer] of chosen) {
-        layer.attend = function (...args) {
-          const result = Object.getPrototypeOf(this).attend.apply(this, args);
-          recorded[label] = result[1];
-          return result;
-        };
-      }
-      try {
-        this.predict(inputs);
-      } finally {
-        for (const [, layer] of chosen) delete layer.attend;
-      }
-      return recorded;
     }
 
     /** The output tensors of node `nodeIndex` of layer `layerName`, computed once per predict. */

@@ -82,6 +82,18 @@
       return cache === null ? outputs : [outputs, updatedCache];
     }
 
+    /**
+     * The attention probabilities (batch, heads, time, time) of this block for `inputs`: its own
+     * norm and attention with return_attention_scores, as recipes/_transformer.py's
+     * attention_weights draws them. (JavaScript only: for the page's attention maps.)
+     */
+    attentionScores(inputs, options = {}) {
+      const paddingMask = options.paddingMask || options.mask || null;
+      const normalized = this.attentionNorm.call(inputs);
+      const [, scores] = this.attention.call(normalized, { paddingMask, useCausalMask: Boolean(options.useCausalMask), returnAttentionScores: true });
+      return scores;
+    }
+
     /** x + attention(layer_norm(x)); returns [outputs, cache or null]. */
     selfAttentionSublayer(inputs, paddingMask, useCausalMask, cache, cacheIndex) {
       const normalized = this.attentionNorm.call(inputs);

@@ -51,6 +51,24 @@ for (const name of names) {
     models[name].full = output;
   });
 
+  if (Object.keys(load(name).fixture.scores).length) {
+    test(`${name} attention maps match Keras`, () => {
+      const { model, fixture } = load(name);
+      const first = fixture.inputs.map((x) => {
+        const per = x.data.length / x.shape[0];
+        return ZooLayers.tensor.tensor([1].concat(x.shape.slice(1)), x.data.slice(0, per));
+      });
+      const scores = {};
+      model.predict(first, { scores });
+      for (const [layer, expected] of Object.entries(fixture.scores)) {
+        assert.ok(scores[layer], `${name}: no attention scores recorded for ${layer} (got ${Object.keys(scores)})`);
+        assert.deepEqual(scores[layer].shape, expected.shape);
+        const worst = maxAbsDiff(scores[layer].data, expected.data);
+        assert.ok(worst <= MODEL_TOLERANCE, `${name} ${layer}: attention differs from Keras by ${worst}`);
+      }
+    });
+  }
+
   if (!load(name).fixture.steps) continue;
   test(`${name} step mode gives the logits of the whole sequence`, () => {
     const { model, fixture } = load(name);

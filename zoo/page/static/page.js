@@ -737,7 +737,8 @@
       const vocabulary = info("music_transformer").vocabulary, text = box.value.replace(/\\n/g, "\n");
       const ids = [...text].map((ch) => vocabulary.indexOf(ch));
       if (ids.includes(-1) || !ids.length) throw new Error("the text has characters music_transformer never saw; use ABC notation");
-      const weights = model("music_transformer").attention([tensor(ids, [1, ids.length])]);
+      const weights = {};
+      forward("music_transformer", [tensor(ids, [1, ids.length])], {scores: weights});
       const labels = [...text].map((ch) => (ch === "\n" ? "⏎" : ch === " " ? "␣" : ch));
       out.replaceChildren();
       for (const [layer, value] of Object.entries(weights)) {
@@ -800,6 +801,13 @@
 
   // ------------------------------------------------------------------ cell: translation
 
+  // Attention over the source: a DecoderBlock's "NAME/cross_attention", or a CrossAttention layer.
+  function isCrossAttention(name, key) {
+    if (key.endsWith("/cross_attention")) return true;
+    const spec = EXPORTS[name].graph.layers.find((layer) => layer.name === key);
+    return Boolean(spec && spec.class_name === "CrossAttention");
+  }
+
   function cellTranslate(container) {
     const names = present("translate_transformer", "translate_lstm_attention", "translate_lstm");
     if (!names.length) return;
@@ -825,8 +833,9 @@
       for (const name of withMap) {
         const {ids, tokens} = encodeSource(name, text.value);
         const target = greedy(name, ids), {start} = specials(info(name).vocabulary);
-        const weights = model(name).attention([tensor(ids, [1, ids.length]), tensor([start, ...target], [1, target.length + 1])], {cross: true});
-        const entries = Object.entries(weights);
+        const weights = {};
+        forward(name, [tensor(ids, [1, ids.length]), tensor([start, ...target], [1, target.length + 1])], {scores: weights});
+        const entries = Object.entries(weights).filter(([layer]) => isCrossAttention(name, layer));
         if (!entries.length) continue;
         const [layer, value] = entries[entries.length - 1];
         const [, heads, queries, keys] = value.shape;
