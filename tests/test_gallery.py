@@ -64,23 +64,33 @@ def page(site):
     assert errors == [], errors  # No console error in any test of the module.
 
 
+LM_TOKENS = 50  # A language model reads the first 50 ids of each 100-id test window (the page's JS is slow per token).
+
+
 def _cases(name, loaded):
     """(inputs for zoo.run, Keras's outputs) for EXAMPLES test examples of one shipped model."""
     features, _ = next(iter(loaded.splits.test.batch(EXAMPLES).as_numpy_iterator()))
     model = loaded.model
     if isinstance(features, tuple):  # Translation: the target so far is <start> and the real tokens.
         source, target = features
-        inputs, expected = [], []
-        for row in range(len(source)):
-            given = target[row][: max(1, int(np.count_nonzero(target[row])))]
-            logits = model([source[row : row + 1], given[None]], training=False)
-            inputs.append({"source": source[row].tolist(), "target": given.tolist()})
-            expected.append(np.asarray(logits)[0, -1])
-        return inputs, expected
+        given = [row[: max(1, int(np.count_nonzero(row)))] for row in target]
+        expected = [None] * len(source)
+        for length in sorted({len(row) for row in given}):  # One Keras call per target length.
+            rows = [index for index, row in enumerate(given) if len(row) == length]
+            logits = np.asarray(model([source[rows], np.stack([given[index] for index in rows])], training=False))
+            for row, index in enumerate(rows):
+                expected[index] = logits[row, -1]
+        return [{"source": s.tolist(), "target": g.tolist()} for s, g in zip(source, given)], expected
+    if loaded.info.vocabulary and loaded.recipe.task == "language_model":
+        features = features[:, :LM_TOKENS]
     outputs = np.asarray(model(features, training=False))
     if outputs.ndim == 3:  # A language model: the logits of the token after the last id.
         outputs = outputs[:, -1]
-    return [row.ravel().tolist() for row in features], [row.ravel() for row in outputs]
+    if loaded.info.vocabulary and loaded.recipe.task != "language_model":
+        # A classifier of padded ids: the page is given the real ids only, and its mask handling
+        # must give what Keras gave on the padded row.
+        features = [row[: int(np.max(np.nonzero(row)[0])) + 1] for row in features]
+    return [np.asarray(row).ravel().tolist() for row in features], [row.ravel() for row in outputs]
 
 
 def test_every_shipped_model_runs_in_the_page_and_matches_keras(page, shipped):
@@ -93,6 +103,88 @@ def test_every_shipped_model_runs_in_the_page_and_matches_keras(page, shipped):
         assert len(got) == min(EXAMPLES, shipped[name].info.num_examples["test"]), name
         difference = max(float(np.max(np.abs(np.asarray(g, np.float64) - e))) for g, e in zip(got, expected))
         assert difference <= 1e-4, f"{name}: max abs diff {difference:.2e}"
+
+
+def keras_attention(loaded, inputs) -> dict:
+    """Keras's attention probabilities for one example, by the names the page's runner records them under."""
+    import keras
+
+    import layers
+    from datasets import translation
+    from recipes import _transformer
+
+    model, scores = loaded.model, {}
+    if loaded.recipe.name == "music_transformer":  # A causal LM's blocks: the page's attention cell.
+        blocks = [layer for layer in model.layers if isinstance(layer, layers.TransformerBlock)]
+        for number, block in enumerate(blocks, start=1):
+            scores[block.name] = np.asarray(_transformer.attention_weights(model, inputs[0][0], number, causal=True))[None]
+    else:  # Translation: which source token each target token reads (the page's alignment map).
+        source_mask = keras.ops.not_equal(inputs[0], translation.PADDING_ID)
+        for attention in [layer for layer in model.layers if isinstance(layer, (layers.CrossAttention, layers.DecoderBlock))]:
+            if isinstance(attention, layers.CrossAttention):
+                query, value = keras.Model(model.inputs, attention.input)(inputs)
+                _, found = attention(query, value, value_mask=source_mask, return_attention_scores=True)
+                scores[attention.name] = np.asarray(found)
+            else:
+                target, encoded = keras.Model(model.inputs, attention.input)(inputs)
+                hidden, _ = attention._self_attention_sublayer(target, None, True, False, None, None)
+                _, found = attention.cross_attention(attention.cross_attention_norm(hidden), encoded, value_mask=source_mask, return_attention_scores=True)
+                scores[f"{attention.name}/cross_attention"] = np.asarray(found)
+    return scores
+
+
+SCORES = """([name, inputs]) => {
+  const scores = {};
+  ZooLayers.Model.fromExport(ZOO_MODELS[name]).predict(inputs.map((x) => ZooLayers.tensor.tensor(x.shape, x.data)), {scores});
+  return Object.fromEntries(Object.entries(scores).map(([key, value]) => [key, {shape: value.shape, data: Array.from(value.data)}]));
+}"""
+
+
+def test_the_pages_attention_maps_are_keras_attention(page, shipped):
+    for name in ("music_transformer", "translate_lstm_attention", "translate_transformer"):
+        features, _ = next(iter(shipped[name].splits.test.batch(1).as_numpy_iterator()))
+        inputs = [features[:, :40]] if name == "music_transformer" else [features[0], features[1][:, : int(np.count_nonzero(features[1]))]]
+        expected = keras_attention(shipped[name], inputs)
+        got = page.evaluate(SCORES, [name, [{"shape": list(x.shape), "data": x.ravel().tolist()} for x in inputs]])
+        for key, value in expected.items():
+            assert got[key]["shape"] == list(value.shape), (name, key)
+            assert np.max(np.abs(np.asarray(got[key]["data"]) - value.ravel())) <= 1e-5, (name, key)
+
+
+STEPS = """(name) => {
+  // The prompt in one call, then one token per call with the state kept: the logits must be those
+  // of one call on the whole sequence (what the page's sampler relies on).
+  const model = ZooLayers.Model.fromExport(ZOO_MODELS[name]), ids = Array.from({length: 30}, (_, i) => 3 + (i * 7) % 60);
+  const whole = model.predict([ZooLayers.tensor.tensor([1, 30], ids)])[0];
+  const state = {}, width = whole.shape[2];
+  let worst = 0;
+  const check = (out, from) => out.data.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - whole.data[from * width + i])); });
+  check(model.predict([ZooLayers.tensor.tensor([1, 10], ids.slice(0, 10))], {state})[0], 0);
+  for (let t = 10; t < 30; t++) check(model.predict([ZooLayers.tensor.tensor([1, 1], [ids[t]])], {state})[0], t);
+  return worst;
+}"""
+
+
+def test_sampling_one_token_at_a_time_gives_the_whole_sequences_logits(page):
+    for name in ("music_rnn", "music_lstm", "music_transformer"):
+        assert page.evaluate(STEPS, name) <= 1e-5, name
+
+
+def test_the_export_keeps_every_weight_bit_for_bit(site, shipped):
+    import base64
+
+    text = (site / "models" / "translate_lstm_attention.js").read_text()
+    prefix = 'globalThis.ZOO_MODELS = globalThis.ZOO_MODELS || {};\nZOO_MODELS["translate_lstm_attention"] = '
+    assert text.startswith(prefix) and text.endswith(";\n")
+    exported = json.loads(text[len(prefix) : -2])
+    model = shipped["translate_lstm_attention"].model
+    assert exported["graph"] == json.loads(json.dumps(model.get_config()))
+    with_weights = [layer for layer in model.layers if layer.weights]
+    assert list(exported["weights"]) == [layer.name for layer in with_weights]
+    for layer in with_weights:
+        for record, variable in zip(exported["weights"][layer.name], layer.weights, strict=True):
+            values = np.frombuffer(base64.b64decode(record["data"]), dtype="<f4").reshape(record["shape"])
+            np.testing.assert_array_equal(values, variable.numpy())  # Exact: no decimal rounding.
 
 
 def test_translate_in_the_page_equals_the_zoos_greedy_translation(page, shipped):
@@ -150,11 +242,16 @@ def test_the_losses_cell_recomputes_each_cards_test_loss(page):
         assert abs(float(here) - float(card)) <= 2e-4, row
 
 
+def slide(page, selector, value):
+    """Moves a range slider as a person's drag would end: its value, then its input event."""
+    page.eval_on_selector(selector, "(slider, value) => { slider.value = value; slider.dispatchEvent(new Event('input')); }", str(value))
+
+
 def test_the_descent_cell_diverges_only_when_the_step_is_too_large(page):
     page.select_option("#descent-optimizer", "sgd")
-    page.locator("#descent-rate").fill("-2")
+    slide(page, "#descent-rate", -2)
     assert "diverged" not in page.inner_text("[data-cell=descent] .note")
-    page.locator("#descent-rate").fill("-0.5")
+    slide(page, "#descent-rate", -0.5)
     assert "diverged" in page.inner_text("[data-cell=descent] .note")
 
 
@@ -223,7 +320,7 @@ def test_the_forecast_cell_draws_the_models_forecast_from_the_chosen_origin(page
     loaded = shipped["forecast_lstm"]
     first, count = loaded.info.extras["origins"]["test"]
     origin = first + count // 2
-    page.locator("#forecast-origin").fill(str(origin))
+    slide(page, "#forecast-origin", origin)
     _, values = series.series(loaded.info.name)
     window, horizon = loaded.info.extras["window"], loaded.info.extras["horizon"]
     forecast = np.asarray(loaded.model(np.asarray(values[origin - window : origin], np.float32)[None]))[0]

@@ -479,7 +479,7 @@
           x -= lr * 10 * step[0]; y -= lr * 10 * step[1];
         }
         path.push([x, y]);
-        if (!isFinite(x) || !isFinite(y) || Math.abs(x) > 1e6) break;
+        if (!(f(x, y) < 1e6)) break; // Diverged (or NaN): the loss only grows from here.
       }
       const g = c.getContext("2d"), toPx = ([px, py]) => [((px + 5) / 10) * c.width, ((1.5 - py) / 3) * c.height];
       const image = g.createImageData(c.width, c.height);
@@ -493,7 +493,7 @@
       path.forEach((point, i) => { const [px, py] = toPx(point); i ? g.lineTo(px, py) : g.moveTo(px, py); });
       g.stroke();
       const [lx, ly] = path[path.length - 1];
-      readout.textContent = isFinite(lx) && Math.abs(lx) < 1e6
+      readout.textContent = f(lx, ly) < 1e6
         ? `after ${path.length - 1} steps: loss ${f(lx, ly).toExponential(2)} (the minimum is 0 at the centre)`
         : `diverged after ${path.length - 1} steps: the learning rate is too large for the valley's steep side`;
     };
@@ -639,7 +639,9 @@
 
   const seconds = (abc) => {
     const visual = ABC.renderAbc("*", abc)[0];
-    return visual && visual.lines && visual.lines.length ? visual.getTotalTime() || 0 : 0;
+    if (!visual || !visual.lines || !visual.lines.length) return 0;
+    visual.setTiming(); // The note timings at the tune's own tempo (its Q:, or abcjs's default).
+    return visual.getTotalTime() || 0;
   };
 
   // A tune longer than a minute is cut at a bar line, so that every tune plays in about a minute.
