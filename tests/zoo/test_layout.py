@@ -1,6 +1,6 @@
 """The architecture of zoo/, checked from the source: imports flow one way and never in a circle.
 
-    commands -> page -> inference -> hub -> engine -> shared helpers (errors, files, outputs)
+    commands -> page -> inference -> hub -> engine -> shared helpers (errors, files, outputs, native_logs)
     commands -> lab -> engine
     zoo -> recipes -> layers, datasets
 
@@ -31,7 +31,7 @@ def package_of(module: str) -> str:
     parts = module.split(".")
     if parts == ["zoo"]:
         return "api"
-    if parts[1] in ("errors", "files", "outputs"):
+    if parts[1] in ("errors", "files", "outputs", "native_logs"):
         return "shared"
     if parts[1] == "__main__":
         return "commands"

@@ -1,0 +1,25 @@
+"""Plots written into run directories (matplotlib, no display needed)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def training_curves(history: list, headline: str, path) -> None:
+    """Loss and the headline metric per epoch, train vs validation, as one PNG."""
+    names = ["loss"] if headline == "loss" else ["loss", headline]
+    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    for axis, name in zip(axes[0], names):
+        for split, style in (("train", "-"), ("validation", "--")):
+            records = [r for r in history if r["split"] == split and name in r]
+            axis.plot([r["epoch"] for r in records], [r[name] for r in records], style, marker="o",
+                      markersize=3, label=split)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
