@@ -109,3 +109,20 @@ def test_layers_datasets_and_recipes_import_nothing_of_zoo():
             names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
             names += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
             assert not [name for name in names if name == "zoo" or name.startswith("zoo.")], path
+
+
+@pytest.mark.parametrize("folder", ["zoo", "recipes"])
+def test_no_module_switches_the_matplotlib_backend(folder):
+    """Plots are drawn on matplotlib.figure.Figure: a notebook's inline figures survive a run."""
+    offenders = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Call) and ast.unparse(node.func) == "matplotlib.use":
+                names = ["matplotlib.use()"]
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names if name in ("matplotlib.pyplot", "matplotlib.use()")]
+    assert offenders == []

@@ -281,9 +281,7 @@ def _text(value) -> str:
 def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=None) -> None:
     """Validation loss, validation headline and the generalization gap per epoch."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.figure
     import matplotlib.ticker
 
     headline = recipe.headline
@@ -291,8 +289,9 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
     if headline != "loss":
         panels.append((f"validation {headline}", headline))
     panels.append(("gap: validation - train loss", "gap"))
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    figure = matplotlib.figure.Figure(figsize=(4.6 * len(panels), 3.6))
+    axes = figure.subplots(1, len(panels), squeeze=False)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for index, (row, history) in enumerate(zip(rows, histories)):
         color = colors[index % len(colors)]
         label = f"{key}={row['label']}" + (" (diverged)" if row["status"] == "diverged" else "")
@@ -335,7 +334,6 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
 
 
 # -------------------------------------------------------------------- CLI

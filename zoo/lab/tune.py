@@ -663,12 +663,10 @@ def format_table(recipe, summary: dict) -> str:
 
 def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
     """Best-so-far validation headline per trial, one line per search in `workdir`."""
-    import matplotlib
+    import matplotlib.figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(5.5, 3.6))
+    figure = matplotlib.figure.Figure(figsize=(5.5, 3.6))
+    axis = figure.subplots()
     headline = None
     for search in SEARCHES:
         results = workdir / search / "results.json"
@@ -690,7 +688,6 @@ def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
         axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
 
 
 # -------------------------------------------------------------------- CLI
