@@ -100,8 +100,8 @@ def test_every_notebook_runs_top_to_bottom_with_its_figures_and_numbers(tmp_path
         images = sum("image/png" in output.get("data", {}) for output in outputs)
         assert images >= EXPECTED[name][0], f"{name} drew {images} figures"
         text = "".join(stream.text for stream in streams)
-        noise = [line for line in text.splitlines() if native_logs.is_start_up_noise(line.encode())]
-        assert noise == [], f"{name} shows TensorFlow's start-up lines"
+        noise = [line for line in text.splitlines() if native_logs.is_noise(line.encode())]
+        assert noise == [], f"{name} shows TensorFlow's start-up lines or notes"
         assert "\r" not in text and "\x1b[" not in text, f"{name} shows a terminal progress bar"
         check_numbers(name, numbers)
     music = next(outputs for name, outputs, *_ in results if name == "02_sequences_and_attention")

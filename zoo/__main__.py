@@ -5,45 +5,11 @@ import sys
 
 from zoo import native_logs
 
-# A partial line (no newline yet) is forwarded after this long without more output.
-PARTIAL_LINE_SECONDS = 0.2
-
-
-def _forward(read_fd: int, write_fd: int) -> None:
-    """Copies the pipe to the real stderr line by line, less TensorFlow's start-up lines, until its end."""
-    import select
-
-    pending = b""
-    while True:
-        ready, _, _ = select.select([read_fd], [], [], PARTIAL_LINE_SECONDS if pending else None)
-        if ready:
-            chunk = os.read(read_fd, 65536)
-            if not chunk:
-                break
-            *lines, pending = (pending + chunk).split(b"\n")
-            kept = b"".join(line + b"\n" for line in lines if not native_logs.is_start_up_noise(line))
-        else:
-            kept, pending = pending, b""
-        _write_all(write_fd, kept)
-    if pending and not native_logs.is_start_up_noise(pending):
-        _write_all(write_fd, pending)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        try:
-            data = data[os.write(fd, data):]
-        except InterruptedError:
-            continue
-        except OSError:  # The real stderr is gone: keep draining the pipe so that no writer blocks.
-            return
-
-
 def _filter_native_stderr() -> None:
     """Keeps TensorFlow's C++ start-up lines out of the terminal, and everything else in it.
 
     File descriptor 2 becomes a pipe read by a forked filter process, which
-    drops the known start-up lines (native_logs.START_UP_LINES) and forwards every other
+    drops the known start-up lines and notes (native_logs.is_noise) and forwards every other
     line to the real stderr: a native error, an abort's last words. Being a
     process of its own, the filter outlives this one, so it still forwards what
     was written just before an abort or a kill; it ends when the last writer of
@@ -71,7 +37,7 @@ def _filter_native_stderr() -> None:
             devnull = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):  # Holds no stream of the parent's open but the real stderr (`original`).
                 os.dup2(devnull, fd)
-            _forward(read_fd, original)
+            native_logs.forward(read_fd, original)
         finally:
             os._exit(0)
     os.close(read_fd)

@@ -5,6 +5,7 @@ descriptor 2 while it imports, so these tests run in a fraction of a second; the
 notebooks' test (tests/test_notebooks.py) checks the real TensorFlow in a real kernel.
 """
 
+import os
 import subprocess
 import sys
 
@@ -21,6 +22,9 @@ class config:
     @staticmethod
     def list_physical_devices(kind):
         os.write(2, b"E0000 00:00:1.7 1 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error\\n")
+        os.write(2, b"E0000 00:00:1.8 1 util.cc:131] oneDNN supports DT_BOOL only on platforms with AVX-512. "
+                    b"Falling back to the default Eigen-based implementation if present.\\n")
+        os.write(2, b"a later error")  # No newline: forwarded all the same.
         return []
 '''
 
@@ -40,7 +44,7 @@ def test_import_zoo_in_a_notebook_drops_the_start_up_lines_and_keeps_the_rest(tm
     completed = run_in(tmp_path, IN_A_KERNEL + "import zoo, sys, os; print('tensorflow' in sys.modules, os.environ['TF_CPP_MIN_LOG_LEVEL'])")
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["True", "2"]
-    assert completed.stderr == "a warning that matters\n"
+    assert completed.stderr == "a warning that matters\na later error"
 
 
 def test_outside_a_notebook_or_with_zoo_native_logs_nothing_changes(tmp_path):
@@ -50,6 +54,19 @@ def test_outside_a_notebook_or_with_zoo_native_logs_nothing_changes(tmp_path):
     assert shown.returncode == 0 and shown.stderr == ""  # Not loaded by zoo: nothing hidden, nothing written yet.
     loaded = run_in(tmp_path, IN_A_KERNEL + "import zoo, tensorflow", env={"ZOO_NATIVE_LOGS": "1"})
     assert "oneDNN custom operations" in loaded.stderr and "a warning that matters" in loaded.stderr
+
+
+def test_forward_drops_the_noise_and_keeps_every_other_line_and_a_last_partial_one():
+    read_fd, write_fd = os.pipe()
+    out_read, out_write = os.pipe()
+    os.write(write_fd, b"I0000 port.cc:153] oneDNN custom operations are on. You may...\nkept 1\nE0000 node_def_util.cc:682] "
+                       b"NodeDef mentions attribute use_unbounded_threadpool which is not in the op definition: Op<...>\nkept 2")
+    os.close(write_fd)
+    native_logs.forward(read_fd, out_write)
+    os.close(out_write)
+    assert os.read(out_read, 4096) == b"kept 1\nkept 2"
+    os.close(read_fd)
+    os.close(out_read)
 
 
 def test_the_patterns_match_the_lines_they_were_collected_from():
