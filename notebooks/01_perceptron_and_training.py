@@ -46,7 +46,7 @@ import zoo  # noqa: E402  (in a notebook, this loads TensorFlow without its C++ 
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Image, Markdown, display
+from IPython.display import Image, display
 
 # %% [markdown]
 # ## Part 1. The perceptron: gates, XOR, hidden layers and the decision boundary
@@ -267,7 +267,7 @@ plt.show()
 optimizers = ["sgd", "adam"] if QUICK else ["sgd", "momentum", "rmsprop", "adam"]
 by_optimizer = zoo.compare("playground_mlp", "optimizer", optimizers, fixed={"epochs": 15 if QUICK else 60},
                            workdir=RUNS / "optimizers")
-display(Markdown(by_optimizer["table"]))
+display(by_optimizer)  # In a notebook a comparison shows as its table; it is also a dict (rows, png, ...).
 display(Image(by_optimizer["png"]))
 best_accuracy = {row["label"]: row["best_val_accuracy"] for row in by_optimizer["rows"]}
 

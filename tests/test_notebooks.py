@@ -107,6 +107,8 @@ def test_every_notebook_runs_top_to_bottom_with_its_figures_and_numbers(tmp_path
     music = next(outputs for name, outputs, *_ in results if name == "02_sequences_and_attention")
     html = [output.data["text/html"] for output in music if "text/html" in output.get("data", {})]
     assert any("<audio" in page for page in html) and any("X:" in page and "<pre>" in page for page in html)
+    training = next(outputs for name, outputs, *_ in results if name == "01_perceptron_and_training")
+    assert any(output.get("data", {}).get("text/markdown", "").startswith("| optimizer") for output in training)
     print({name: round(seconds, 1) for name, _, _, _, seconds in results})
 
 
