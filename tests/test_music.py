@@ -113,3 +113,8 @@ def test_a_tune_shows_as_sheet_music_with_abcjs_and_as_its_text_without(tmp_path
     monkeypatch.setattr(music, "find_abcjs", lambda: None)
     fallback = results.Tune(abc=tune, valid=True)._repr_html_()
     assert "<script" not in fallback and "T:&lt;/script&gt;" in fallback and "npm install" in fallback
+
+
+def test_music21s_doubts_about_a_generated_note_are_not_printed(capsys):
+    assert music.is_valid("X:1\nT:t\nM:C\nL:1/8\nK:D\n^s dAFA dAFA|")  # music21 reads ^s as C, and says so.
+    assert capsys.readouterr().err == ""

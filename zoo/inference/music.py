@@ -17,7 +17,9 @@ In a notebook, `audio(tune)` gives the samples for IPython.display.Audio and
 `sheet_music_html(tune)` the tune drawn by abcjs (the `Tune` result uses both).
 """
 
+import contextlib
 import html
+import io
 import json
 import os
 import pathlib
@@ -58,7 +60,9 @@ def parse_tune(tune: str):
     import music21
 
     try:
-        with warnings.catch_warnings():
+        # music21 also writes its doubts about a note straight to stderr ("abcFormat: WARNING: ..."):
+        # for a generated tune that is noise, not a message for the user.
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             # parseData, not parse: a short string is never taken for a file path.
             score = music21.converter.parseData(tune, format="abc")
