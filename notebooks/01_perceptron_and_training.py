@@ -293,11 +293,12 @@ runs = {dropout: zoo.train("digits_mlp", {**wide, "dropout": dropout}, RUNS / f"
         for dropout in (0.0, 0.5)}
 
 figure, axis = plt.subplots(figsize=(7, 4))
-for dropout, result in runs.items():
+for index, (dropout, result) in enumerate(runs.items()):
     for split, style in (("train", ":"), ("validation", "-")):
         records = [record for record in result.history if record["split"] == split]
-        axis.plot([r["epoch"] for r in records], [r["loss"] for r in records], style, label=f"dropout {dropout}, {split}")
-    axis.axvline(result.best["epoch"], color=axis.lines[-1].get_color(), alpha=0.4)
+        axis.plot([r["epoch"] for r in records], [r["loss"] for r in records], style, color=f"C{index}",
+                  label=f"dropout {dropout}, {split}")
+    axis.axvline(result.best["epoch"], color=f"C{index}", alpha=0.4)
 axis.set(xlabel="epoch", ylabel="loss", yscale="log", title="digits_mlp, 3×512: early stopping keeps the epoch at the line")
 axis.legend(fontsize=8)
 plt.show()
