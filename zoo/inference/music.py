@@ -33,7 +33,7 @@ import numpy as np
 from zoo import errors
 
 SAMPLE_RATE = 16000
-# abcjs (pinned in package.json), as `npm install` leaves it in the zoo's checkout.
+# abcjs (pinned in package.json), as `npm install` leaves it in the zoo's checkout (the page's path too).
 ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
 # Generated tunes are separated like the training data: a blank line, or a new
 # `X:` (reference number) line that starts the next tune.

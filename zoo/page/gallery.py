@@ -31,11 +31,10 @@ import time
 
 from zoo import errors
 from zoo import outputs
-from zoo.inference import music
 from zoo.engine import rundir
 
 RECORD = "gallery.json"
-ABCJS = music.ABCJS
+ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
 ATTENTION_TEXT = {"music_transformer": "X:1\nK:D\n|:dAFA dAFA|", "sentiment_transformer": "K:D\n|:dAFA dAFA|"}
 DRAWS_PER_TUNE = 4
 
@@ -143,9 +142,9 @@ def build(outs: outputs.Outputs, names, abcjs: pathlib.Path, tunes: int, length:
         # The shipped model, loaded (and its hash checked) once, and only if a figure or a tune needs it.
         shipped = functools.lru_cache(maxsize=1)(lambda recipe=recipe: loading.load(recipe, pretrained=True))
         figures = _figures(recipe, card, shipped, scratch / "assets")
-        sampled = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
-        tune_count += sum(1 for tune in sampled if tune.get("wav"))
-        sections.append(_section(card, figures, sampled))
+        music = _tunes(recipe, shipped, scratch / "assets", tunes, length, temperature, seed) if recipe.hook("generate") and _is_abc(recipe) else []
+        tune_count += sum(1 for tune in music if tune.get("wav"))
+        sections.append(_section(card, figures, music))
     (scratch / "index.html").write_text(_page(sections), encoding="utf-8")
     written = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*") if path.is_file())
     outs.claim(written)
