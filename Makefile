@@ -12,7 +12,7 @@ ARGS ?=
 WORKDIR ?= runs/$(MODEL)
 STAMP := $(VENV)/.installed
 
-.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate golden gallery browser
+.PHONY: venv list train evaluate test bench tensorboard clean compare tune attention predict export ship generate golden gallery browser notebooks
 
 # mitdeeplearning ships only an sdist whose setup.py needs pkg_resources, so it
 # is built with the venv's own (pinned) setuptools; --no-deps because we only
@@ -89,6 +89,13 @@ browser:
 # make gallery ARGS="--screenshots docs/"   (also the README's two pictures)
 gallery: $(STAMP) browser
 	$(PY) -m zoo gallery $(ARGS)
+
+# The notebooks (notebooks/README.md): writes each NN_name.ipynb from its .py source, then runs
+# every notebook in a fresh kernel and writes it with its outputs to runs/notebooks/ (a few minutes).
+# make notebooks ARGS="01 --quick"   (one notebook, the tests' small settings)
+notebooks: $(STAMP)
+	$(PY) notebooks/build.py sync
+	$(PY) notebooks/build.py run $(ARGS)
 
 # Re-record tests/golden_losses.json (every recipe's short CPU run; see
 # tests/record_golden.py). Only when a change is meant to change training.

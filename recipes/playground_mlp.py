@@ -19,11 +19,8 @@ import pathlib
 import typing
 
 import keras
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.figure  # Not pyplot: no backend is switched (a notebook keeps its inline figures).
+import numpy as np
 
 import layers  # noqa: E402
 from datasets import playground  # noqa: E402
@@ -91,7 +88,8 @@ def report(model, splits, config, workdir):
     probability = 1.0 / (1.0 + np.exp(-logits.reshape(grid_x.shape)))
     points, labels = (np.concatenate(parts) for parts in zip(*splits.test.batch(4096).as_numpy_iterator()))
 
-    figure, axis = plt.subplots(figsize=(6, 5))
+    figure = matplotlib.figure.Figure(figsize=(6, 5))
+    axis = figure.subplots()
     shading = axis.contourf(grid_x, grid_y, probability, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.7)
     axis.contour(grid_x, grid_y, probability, levels=[0.5], colors="black", linewidths=1)
     for label, color in ((0, "#b2182b"), (1, "#2166ac")):  # The ends of RdBu: red is class 0, blue class 1.
@@ -105,5 +103,4 @@ def report(model, splits, config, workdir):
     path = pathlib.Path(workdir) / "decision_boundary.png"
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
     return {"decision_boundary": str(path)}

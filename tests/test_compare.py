@@ -87,6 +87,15 @@ def test_compare_prints_table_writes_png_and_json_then_reruns_without_training(t
     runs_after = snapshot(tmp_path / "learning_rate=0.05") | snapshot(tmp_path / "learning_rate=0.5")
     assert runs_after == runs_before
 
+    # The Python API returns the same comparison (reusing the runs), one line as its repr
+    # and its table in a notebook.
+    import zoo
+
+    result = zoo.compare("perceptron_gates", "learning_rate", ["0.05", "0.5"], fixed={"max_steps": 3, "epochs": 1}, workdir=tmp_path)
+    assert len(train_calls) == 2 and isinstance(result, dict)
+    assert repr(result) == f"Comparison(perceptron_gates: learning_rate = 0.05, 0.5; keys {', '.join(result)})"
+    assert result._repr_markdown_() == result["table"] and "| 0.05 " in result["table"]
+
     # As if the second run had been killed before it finished: only it is trained again
     # (the trainer resumes it from its checkpoint), the finished one is skipped.
     (tmp_path / "learning_rate=0.5" / compare.RUN_RECORD).unlink()

@@ -82,3 +82,39 @@ def test_saving_deletes_nothing(good_tunes, tmp_path):
     summary = music.save_tunes([good_tunes[1]], tmp_path)
     assert summary["tunes"] == 1
     assert {"tune_01.abc", "tune_02.abc", "tune_03.abc", "notes.txt"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_tune_result_plays_the_same_audio_as_its_wav_and_refuses_an_invalid_tune(good_tunes, tmp_path):
+    from zoo import errors
+    from zoo.inference import results
+
+    tune = results.Tune(abc=good_tunes[0], valid=True)
+    samples = tune.audio()
+    music.save_tune(good_tunes[0], tmp_path, "tune")
+    rate, written = scipy.io.wavfile.read(tmp_path / "tune.wav")
+    assert rate == tune.sample_rate == music.SAMPLE_RATE
+    assert samples.ndim == 1 and len(samples) == len(written) and np.isfinite(samples).all()
+    # The WAV is the same audio, peak-normalised to 0.9 and rounded to 16 bits.
+    np.testing.assert_allclose(samples / np.abs(samples).max() * 0.9 * 32767, written, atol=1.01)
+    with pytest.raises(errors.UserError, match="not valid ABC music"):
+        results.Tune(abc=GARBAGE, valid=False).audio()
+
+
+def test_a_tune_shows_as_sheet_music_with_abcjs_and_as_its_text_without(tmp_path, monkeypatch):
+    from zoo.inference import results
+
+    tune = "X:1\nT:</script> & <b>\nK:D\n|:dAFA dAFA|"
+    library = tmp_path / "abcjs-basic-min.js"
+    library.write_text("/* stand-in */ this.ABCJS = {renderAbc: function () {}};")
+    page = music.sheet_music_html(tune, library)
+    assert library.read_text() in page and "ABCJS.renderAbc(element, " in page
+    assert page.count("</script>") == 1  # The title's "</script>" cannot end the script early.
+    assert "T:&lt;/script&gt; &amp; &lt;b&gt;" in page  # Shown as text until abcjs draws it.
+    monkeypatch.setattr(music, "find_abcjs", lambda: None)
+    fallback = results.Tune(abc=tune, valid=True)._repr_html_()
+    assert "<script" not in fallback and "T:&lt;/script&gt;" in fallback and "npm install" in fallback
+
+
+def test_music21s_doubts_about_a_generated_note_are_not_printed(capsys):
+    assert music.is_valid("X:1\nT:t\nM:C\nL:1/8\nK:D\n^s dAFA dAFA|")  # music21 reads ^s as C, and says so.
+    assert capsys.readouterr().err == ""

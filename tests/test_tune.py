@@ -322,3 +322,10 @@ def test_a_distributed_search_holds_its_folder(tmp_path, capsys, monkeypatch):
     finally:
         chief.kill()
         chief.wait()
+
+
+def test_a_search_shows_as_one_line_and_as_its_table_in_a_notebook():
+    summary = tune.Search(recipe="digits_mlp", search="random", trials=[{"status": "ok"}, {"status": "diverged"}], completed=1,
+                          best_values={"learning_rate": 0.01}, table="| trial |\n|---|\n| 1 |")
+    assert repr(summary) == "Search(digits_mlp, random: 1/2 trials, best {'learning_rate': 0.01})"
+    assert summary._repr_markdown_() == summary["table"] and isinstance(summary, dict)

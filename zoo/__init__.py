@@ -10,13 +10,16 @@
 
 Every command of `python -m zoo` parses its flags, calls one of these and
 prints what it returns. The names are imported on first use, so `import zoo`
-and `python -m zoo list` do not load TensorFlow.
+and `python -m zoo list` do not load TensorFlow. In a notebook (a Jupyter kernel)
+`import zoo` does load it, without its C++ start-up lines (zoo/native_logs.py).
 
 Where a function takes `model`, pass what `zoo.load` returns, or a recipe's
 name for its shipped checkpoint (loaded once per process).
 """
 
 import importlib
+
+from zoo import native_logs
 
 # Public name -> the module that defines it.
 _EXPORTS = {
@@ -236,3 +239,8 @@ def __getattr__(name):
     if name in _PACKAGES:  # zoo.hub.pretrained, zoo.engine.runs, ... after a plain `import zoo`.
         return importlib.import_module(f"zoo.{name}")
     raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+# In a notebook, TensorFlow loads now, its start-up lines dropped, so that neither
+# zoo's functions nor `import tensorflow` or `import layers` in a later cell print them.
+native_logs.load_tensorflow_quietly()

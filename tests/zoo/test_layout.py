@@ -1,6 +1,6 @@
 """The architecture of zoo/, checked from the source: imports flow one way and never in a circle.
 
-    commands -> page -> inference -> hub -> engine -> shared helpers (errors, files, outputs)
+    commands -> page -> inference -> hub -> engine -> shared helpers (errors, files, outputs, native_logs)
     commands -> lab -> engine
     zoo -> recipes -> layers, datasets
 
@@ -31,7 +31,7 @@ def package_of(module: str) -> str:
     parts = module.split(".")
     if parts == ["zoo"]:
         return "api"
-    if parts[1] in ("errors", "files", "outputs"):
+    if parts[1] in ("errors", "files", "outputs", "native_logs"):
         return "shared"
     if parts[1] == "__main__":
         return "commands"
@@ -109,3 +109,20 @@ def test_layers_datasets_and_recipes_import_nothing_of_zoo():
             names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
             names += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
             assert not [name for name in names if name == "zoo" or name.startswith("zoo.")], path
+
+
+@pytest.mark.parametrize("folder", ["zoo", "recipes"])
+def test_no_module_switches_the_matplotlib_backend(folder):
+    """Plots are drawn on matplotlib.figure.Figure: a notebook's inline figures survive a run."""
+    offenders = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Call) and ast.unparse(node.func) == "matplotlib.use":
+                names = ["matplotlib.use()"]
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names if name in ("matplotlib.pyplot", "matplotlib.use()")]
+    assert offenders == []

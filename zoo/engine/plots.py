@@ -1,16 +1,17 @@
-"""Plots written into run directories (matplotlib, no display needed)."""
+"""Plots written into run directories (matplotlib, no display needed).
 
-import matplotlib
+Drawn on `matplotlib.figure.Figure`, never through pyplot, so that no backend is
+chosen or switched: a notebook's inline figures keep working after a run.
+"""
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.figure
 
 
 def training_curves(history: list, headline: str, path) -> None:
     """Loss and the headline metric per epoch, train vs validation, as one PNG."""
     names = ["loss"] if headline == "loss" else ["loss", headline]
-    figure, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    figure = matplotlib.figure.Figure(figsize=(5 * len(names), 3.6))
+    axes = figure.subplots(1, len(names), squeeze=False)
     for axis, name in zip(axes[0], names):
         for split, style in (("train", "-"), ("validation", "--")):
             records = [r for r in history if r["split"] == split and name in r]
@@ -22,4 +23,3 @@ def training_curves(history: list, headline: str, path) -> None:
         axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)

@@ -38,10 +38,7 @@ def token_label(token: str) -> str:
 
 def plot_attention(tokens, weights, path, title: str) -> None:
     """Writes one heatmap per head (weights: (heads, T, T)) side by side into `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.figure
 
     weights = np.asarray(weights, dtype=np.float32)
     heads, length = weights.shape[0], len(tokens)
@@ -50,7 +47,8 @@ def plot_attention(tokens, weights, path, title: str) -> None:
     columns = min(heads, 2)  # Two panels a row: the token labels stay legible.
     rows = -(-heads // columns)
     size = min(7.5, max(4.0, 0.22 * length + 1.5))
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.6), squeeze=False)
+    figure = matplotlib.figure.Figure(figsize=(size * columns, size * rows + 0.6))
+    axes = figure.subplots(rows, columns, squeeze=False)
     labels = [token_label(token) for token in tokens]
     every = max(1, -(-length // MAX_TICK_LABELS))
     ticks = list(range(0, length, every))
@@ -72,7 +70,6 @@ def plot_attention(tokens, weights, path, title: str) -> None:
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def check_request(text: str, block: int) -> None:

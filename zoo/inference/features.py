@@ -80,23 +80,21 @@ def draw(found: results.Features, folder) -> list:
 
 
 def _grid(count: int, columns: int = 8):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.figure
 
     rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 1.2, rows * 1.2 + 0.6), squeeze=False)
+    figure = matplotlib.figure.Figure(figsize=(columns * 1.2, rows * 1.2 + 0.6))
+    axes = figure.subplots(rows, columns, squeeze=False)
     for axis in axes.ravel():
         axis.axis("off")
-    return plt, figure, axes.ravel()
+    return figure, axes.ravel()
 
 
 def _filters_and_maps(name, kernel, feature_maps, image, path) -> None:
     """The input, then each filter (red +, blue -) beside its feature map (one shared colour scale)."""
     filters = kernel.mean(axis=2)  # (kh, kw, filters): one picture per filter
     count = kernel.shape[-1]
-    plt, figure, axes = _grid(2 * count + 2)
+    figure, axes = _grid(2 * count + 2)
     axes[0].imshow(image, cmap="gray_r")
     axes[0].set_title("input", fontsize=6)
     low, high = float(feature_maps.min()), float(feature_maps.max())
@@ -110,12 +108,11 @@ def _filters_and_maps(name, kernel, feature_maps, image, path) -> None:
     averaged = " (averaged over input channels)" if kernel.shape[2] > 1 else ""
     figure.suptitle(f"{name}: {count} filters{averaged} (red +, blue -) and their feature maps for the input", fontsize=9)
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def _top_images(found, path) -> None:
     top = max(len(indices) for indices in found.top_inputs.values())
-    plt, figure, axes = _grid(len(found.top_inputs) * top, columns=top)
+    figure, axes = _grid(len(found.top_inputs) * top, columns=top)
     for row, (channel, indices) in enumerate(found.top_inputs.items()):
         for column, index in enumerate(indices):
             axis = axes[row * top + column]
@@ -124,4 +121,3 @@ def _top_images(found, path) -> None:
                 axis.set_title(f"channel {channel}", fontsize=6, loc="left")
     figure.suptitle(f"{found.layers[-1]}: the test images each channel responds to most", fontsize=9)
     figure.savefig(path, dpi=110)
-    plt.close(figure)

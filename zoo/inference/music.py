@@ -12,17 +12,29 @@ written with scipy. A valid tune that music21 still cannot write as MIDI (it
 happens with odd generated headers) stays valid, is counted in "rendered" as
 not rendered, and its error is recorded. music21, pretty_midi and scipy are
 imported on first use.
+
+In a notebook, `audio(tune)` gives the samples for IPython.display.Audio and
+`sheet_music_html(tune)` the tune drawn by abcjs (the `Tune` result uses both).
 """
 
+import contextlib
+import html
+import io
 import json
 import os
 import pathlib
 import re
+import tempfile
+import uuid
 import warnings
 
 import numpy as np
 
+from zoo import errors
+
 SAMPLE_RATE = 16000
+# abcjs (pinned in package.json), as `npm install` leaves it in the zoo's checkout (the page's path too).
+ABCJS = pathlib.Path("node_modules") / "abcjs" / "dist" / "abcjs-basic-min.js"
 # Generated tunes are separated like the training data: a blank line, or a new
 # `X:` (reference number) line that starts the next tune.
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -48,7 +60,9 @@ def parse_tune(tune: str):
     import music21
 
     try:
-        with warnings.catch_warnings():
+        # music21 also writes its doubts about a note straight to stderr ("abcFormat: WARNING: ..."):
+        # for a generated tune that is noise, not a message for the user.
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
             # parseData, not parse: a short string is never taken for a file path.
             score = music21.converter.parseData(tune, format="abc")
@@ -157,3 +171,54 @@ def save_tunes(tunes, out_dir, sample_rate: int = SAMPLE_RATE) -> dict:
     pathlib.Path(out_dir).mkdir(parents=True, exist_ok=True)
     (pathlib.Path(out_dir) / "tunes.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def audio(tune: str, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The tune's audio (float, mono), through a temporary MIDI file, as save_tune renders it.
+
+    Raises:
+        errors.UserError: the tune is not valid (music21 finds no notes in it).
+    """
+    score = parse_tune(tune)
+    if score is None:
+        raise errors.UserError("This tune is not valid ABC music (music21 finds no notes in it), so it has no audio.")
+    with tempfile.TemporaryDirectory() as folder:
+        midi_path = pathlib.Path(folder) / "tune.mid"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score.write("midi", fp=str(midi_path))
+        return synthesize(midi_path, sample_rate)
+
+
+def find_abcjs():
+    """abcjs-basic-min.js from `npm install` in the working folder or the zoo's checkout, or None."""
+    from zoo.hub import pretrained
+
+    return next((path for path in (ABCJS, pretrained.ROOT / ABCJS) if path.is_file()), None)
+
+
+def sheet_music_html(tune: str, abcjs=None) -> str:
+    """HTML that draws the tune as sheet music with abcjs, in a notebook's output, with no network.
+
+    The library is embedded in the HTML (about 0.5 MB), since a notebook's output
+    cannot load a local file. Until the script runs (an untrusted notebook never
+    runs it) the ABC text shows. Without abcjs, the ABC text and how to get it.
+    """
+    abcjs = abcjs or find_abcjs()
+    text = f"<pre>{html.escape(tune)}</pre>"
+    if abcjs is None:
+        return text + "<p><small>Sheet music: run <code>npm install</code> in the zoo's checkout (abcjs, package.json).</small></p>"
+    element = f"zoo-tune-{uuid.uuid4().hex}"
+
+    def script_text(value) -> str:  # A JSON string that cannot close the <script> element.
+        return json.dumps(value).replace("</", "<\\/")
+
+    # The library is UMD: with no define/module/exports in reach it sets window.ABCJS. Its
+    # element may not be in the page yet when the script runs, so it looks again a few times.
+    return (
+        f'<div id="{element}">{text}</div>\n<script>\n'
+        f"(function (define, module, exports) {{\n{pathlib.Path(abcjs).read_text(encoding='utf-8')}\n}}).call(window);\n"
+        f"(function draw(tries) {{ var element = document.getElementById({script_text(element)});\n"
+        f"  if (element) {{ ABCJS.renderAbc(element, {script_text(tune)}, {{ responsive: \"resize\" }}); }}\n"
+        f"  else if (tries < 50) {{ setTimeout(function () {{ draw(tries + 1); }}, 100); }} }})(0);\n</script>"
+    )

@@ -8,6 +8,8 @@ import dataclasses
 
 import numpy as np
 
+from zoo.inference import music
+
 
 def _short(array) -> str:
     array = np.asarray(array)
@@ -50,10 +52,24 @@ class Prediction:
 
 @dataclasses.dataclass(frozen=True)
 class Tune:
-    """One generated tune in ABC notation, and whether music21 reads it as music with notes."""
+    """One generated tune in ABC notation, and whether music21 reads it as music with notes.
+
+    In a notebook a tune shows as sheet music (abcjs, when `npm install` has put it in
+    the zoo's checkout; else its ABC text), and plays with
+
+        IPython.display.Audio(tune.audio(), rate=tune.sample_rate)
+    """
 
     abc: str
     valid: bool
+    sample_rate: int = music.SAMPLE_RATE  # Of `audio()`.
+
+    def audio(self):
+        """The tune synthesized from its MIDI (float, mono, `sample_rate` Hz); a UserError if not valid."""
+        return music.audio(self.abc, self.sample_rate)
+
+    def _repr_html_(self) -> str:
+        return music.sheet_music_html(self.abc)
 
     def __repr__(self) -> str:
         title = next((line[2:].strip() for line in self.abc.splitlines() if line.startswith("T:")), "")

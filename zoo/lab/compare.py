@@ -41,6 +41,17 @@ FULL_BATCH = "full"
 RUN_RECORD = "comparison_run.json"
 
 
+class Comparison(dict):
+    """What `compare` returns: a plain dict (rows, table, png, json, ...), shown in a notebook as its table."""
+
+    def __repr__(self) -> str:
+        labels = ", ".join(str(row["label"]) for row in self["rows"])
+        return f"Comparison({self['recipe']}: {self['key']} = {labels}; keys {', '.join(self)})"
+
+    def _repr_markdown_(self) -> str:
+        return self["table"]
+
+
 # ------------------------------------------------------------------ parsing
 
 
@@ -142,8 +153,8 @@ def compare(recipe, key: str, values, fixed=None, workdir=None, verbose: bool = 
         log: where one-line progress messages go (default absl.logging.info; None: nowhere).
 
     Returns:
-        A dict with "rows" (one per value, in order), "table" (markdown text),
-        "png" and "json" (paths) and "workdir".
+        A dict (a `Comparison`, whose repr is one line) with "rows" (one per value,
+        in order), "table" (markdown text), "png" and "json" (paths) and "workdir".
     """
     if isinstance(recipe, str):
         recipe = registry.get_recipe(recipe)
@@ -186,7 +197,7 @@ def _compare(recipe, key, resolved, fixed, workdir, verbose, log) -> dict:
     }
     json_path = workdir / "comparison.json"
     files.write_atomically(json_path, json.dumps(result, indent=2) + "\n")
-    return {**result, "table": table, "json": str(json_path), "workdir": str(workdir)}
+    return Comparison({**result, "table": table, "json": str(json_path), "workdir": str(workdir)})
 
 
 def summarize(recipe, label: str, value, history: list, record: dict, run_path) -> dict:
@@ -281,9 +292,7 @@ def _text(value) -> str:
 def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=None) -> None:
     """Validation loss, validation headline and the generalization gap per epoch."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.figure
     import matplotlib.ticker
 
     headline = recipe.headline
@@ -291,8 +300,9 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
     if headline != "loss":
         panels.append((f"validation {headline}", headline))
     panels.append(("gap: validation - train loss", "gap"))
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.6), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    figure = matplotlib.figure.Figure(figsize=(4.6 * len(panels), 3.6))
+    axes = figure.subplots(1, len(panels), squeeze=False)
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for index, (row, history) in enumerate(zip(rows, histories)):
         color = colors[index % len(colors)]
         label = f"{key}={row['label']}" + (" (diverged)" if row["status"] == "diverged" else "")
@@ -335,7 +345,6 @@ def plot_comparison(recipe, key: str, rows: list, histories: list, path, fixed=N
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
 
 
 # -------------------------------------------------------------------- CLI

@@ -514,10 +514,22 @@ def _tune(recipe, search, trials, fixed, workdir, objective, initial_points, see
     files.write_atomically(pathlib.Path(tuner.project_dir) / "results.json", json.dumps(summary, indent=2) + "\n")
     png = workdir / "search_progress.png"
     plot_progress(recipe, workdir, png)
-    return {**summary, "table": format_table(recipe, summary), "png": str(png)}
+    return Search({**summary, "table": format_table(recipe, summary), "png": str(png)})
 
 
 # ---------------------------------------------------------------- summary
+
+
+class Search(dict):
+    """What `tune` returns: a plain dict (best_values, table, png, ...), shown in a notebook as its table."""
+
+    def __repr__(self) -> str:
+        best = f"best {self['best_values']}" if self.get("best_values") else "no finished trial"
+        return f"Search({self['recipe']}, {self['search']}: {self['completed']}/{len(self['trials'])} trials, {best})"
+
+    def _repr_markdown_(self) -> str:
+        return self["table"]
+
 
 
 def read_trials(project: pathlib.Path) -> list:
@@ -663,12 +675,10 @@ def format_table(recipe, summary: dict) -> str:
 
 def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
     """Best-so-far validation headline per trial, one line per search in `workdir`."""
-    import matplotlib
+    import matplotlib.figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(5.5, 3.6))
+    figure = matplotlib.figure.Figure(figsize=(5.5, 3.6))
+    axis = figure.subplots()
     headline = None
     for search in SEARCHES:
         results = workdir / search / "results.json"
@@ -690,7 +700,6 @@ def plot_progress(recipe, workdir: pathlib.Path, path) -> None:
         axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=80)
-    plt.close(figure)
 
 
 # -------------------------------------------------------------------- CLI
