@@ -4,7 +4,8 @@
     zoo generate music_lstm --workdir runs/music_lstm --prompt "X:1" --length 400
 
 Writes into --out (default WORKDIR/generated, or runs/NAME_pretrained/generated):
-generated.txt, and for a model of ABC tunes each tune as tune_NN.abc, plus
+generated.txt, and for a model of ABC tunes each tune (cut at its 64th bar
+line if it runs longer: music.MAX_BARS) as tune_NN.abc, plus
 tune_NN.mid and tune_NN.wav when music21 parses it and it has notes
 (zoo/inference/music.py), and tunes.json; generation.json lists what this call
 wrote, so a rerun replaces only those files (zoo/outputs.py). It prints the
@@ -75,17 +76,21 @@ def _write(name, generation, outs) -> None:
               "temperature": generation.temperature, "seed": generation.seed, "prompt": generation.prompt}
     if generation.tunes:
         summary = music.save_tunes([tune.abc for tune in generation.tunes], outs.scratch)  # Drawn aside, then moved in.
-        for record in summary["files"]:
+        summary["cut"] = sum(tune.cut for tune in generation.tunes)
+        for record, tune in zip(summary["files"], generation.tunes):
+            record["cut"] = tune.cut
             for kind in ("abc", "mid", "wav"):
                 if record.get(kind):
                     record[kind] = str(outs.place(pathlib.Path(record[kind]).name))
         outs.write_text("tunes.json", json.dumps(summary, indent=2) + "\n")  # With the files' paths in `out`.
-        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
+        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered", "cut")})
         print(
             f"{name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
             f"(valid-song rate {summary['valid_song_rate']:.0%}), {summary['rendered']} written as "
             f".mid and .wav; files in {out}"
         )
+        if summary["cut"]:
+            print(f"{name}: {summary['cut']} tune(s) ran past {music.MAX_BARS} bars and were cut at bar line {music.MAX_BARS}")
     else:
         print(f"{name}: text written to {out / 'generated.txt'}")
     outs.finish(result)  # Lists what this call wrote: the next call may replace these, and only these.

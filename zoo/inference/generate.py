@@ -13,8 +13,9 @@ use a seeded stateless RNG, so the same seed gives the same text. It raises a
 one-line ValueError for length <= 0, temperature <= 0 or a prompt outside its
 vocabulary.
 
-When the model was trained on ABC tunes, the text is split into tunes, and
-each is valid when music21 parses it and it has notes (zoo/inference/music.py).
+When the model was trained on ABC tunes, the text is split into tunes, each
+cut at its music.MAX_BARS-th bar line if it runs longer, and each is valid
+when music21 parses it and it has notes (zoo/inference/music.py).
 `num_tunes=K` draws K samples (seeds S, S+1, ...) and keeps the first tune of
 each; with 0, one sample and every tune in it.
 """
@@ -85,7 +86,8 @@ def generate(loaded, *, prompt=None, length=400, temperature=1.0, seed=0, num_tu
     tunes = ()
     if abc:
         found = [(music.split_tunes(text) or [text])[0] for text in texts] if num_tunes else music.split_tunes(texts[0])
-        tunes = tuple(results.Tune(abc=tune, valid=music.is_valid(tune)) for tune in found)
+        capped = [music.cap_bars(tune) for tune in found]
+        tunes = tuple(results.Tune(abc=tune, valid=music.is_valid(tune), cut=cut) for tune, cut in capped)
     return results.Generation(texts=texts, tunes=tunes, prompt=prompt, length=length, temperature=temperature,
                               seed=seed, seconds=seconds)
 

@@ -50,10 +50,12 @@ class Prediction:
 
 @dataclasses.dataclass(frozen=True)
 class Tune:
-    """One generated tune in ABC notation, and whether music21 reads it as music with notes."""
+    """One generated tune in ABC notation, whether music21 reads it as music with notes, and whether it
+    was cut at music.MAX_BARS bars."""
 
     abc: str
     valid: bool
+    cut: bool = False
 
     def __repr__(self) -> str:
         title = next((line[2:].strip() for line in self.abc.splitlines() if line.startswith("T:")), "")
