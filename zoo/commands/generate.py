@@ -9,13 +9,15 @@ line if it runs longer: music.MAX_BARS) as tune_NN.abc, plus
 tune_NN.mid and tune_NN.wav when music21 parses it and it has notes
 (zoo/inference/music.py), and tunes.json; generation.json lists what this call
 wrote, so a rerun replaces only those files (zoo/outputs.py). It prints the
-valid-song rate and the speed in tokens/second.
+valid-song rate and the speed in tokens/second; with --report, also the tune
+report against the training file (zoo/inference/tune_report.py), kept in
+generation.json.
 """
 
 import json
 import pathlib
 
-from zoo import outputs
+from zoo import errors, outputs
 from zoo.commands import options
 
 RECORD = "generation.json"  # What a generate call wrote into its output folder.
@@ -32,6 +34,8 @@ def add_command(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
     parser.add_argument("--prompt", default=None, help=f"text to continue (default {generate.ABC_PROMPT!r} for ABC tunes, a newline otherwise)")
     parser.add_argument("--num-tunes", type=int, default=0, help="draw K samples and keep the first tune of each (ABC only)")
+    parser.add_argument("--report", action="store_true",
+                        help="also print the tune report: the tunes beside the training file's (zoo/inference/tune_report.py)")
     parser.add_argument("--out", type=pathlib.Path, help="output folder (default: WORKDIR/generated, or runs/NAME_pretrained/generated)")
     parser.set_defaults(run=run)
 
@@ -53,14 +57,17 @@ def run(args) -> int:
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     out = args.out or options.inspection_folder(args, name, "generated")
     outputs.check(out, [RECORD, "generated.txt", "tunes.json"], RECORD, "generate")
-    generation = zoo.generate(options.load_model(args), prompt=args.prompt, length=args.length,
+    loaded = options.load_model(args)
+    generation = zoo.generate(loaded, prompt=args.prompt, length=args.length,
                               temperature=args.temperature, seed=args.seed, num_tunes=args.num_tunes)
+    if args.report and not generation.tunes:
+        raise errors.UserError(f"--report is for models of ABC tunes; {name!r} generated text; drop --report.")
     with outputs.Outputs(out, RECORD, "generate") as outs:
-        _write(name, generation, outs)
+        _write(name, generation, outs, loaded.info if args.report else None)
     return 0
 
 
-def _write(name, generation, outs) -> None:
+def _write(name, generation, outs, report_info=None) -> None:
     from zoo.inference import music
 
     out = outs.folder
@@ -91,6 +98,13 @@ def _write(name, generation, outs) -> None:
         )
         if summary["cut"]:
             print(f"{name}: {summary['cut']} tune(s) ran past {music.MAX_BARS} bars and were cut at bar line {music.MAX_BARS}")
+        if report_info is not None:
+            from zoo.inference import tune_report
+
+            report = tune_report.compare([tune.abc for tune in generation.tunes], tune_report.training_tunes(report_info),
+                                         report_info.extras.get("validation_songs", ()))
+            result["report"] = report
+            print(f"{name}: tune report\n{tune_report.format_report(report)}")
     else:
         print(f"{name}: text written to {out / 'generated.txt'}")
     outs.finish(result)  # Lists what this call wrote: the next call may replace these, and only these.
