@@ -118,3 +118,9 @@ def test_saving_deletes_nothing(good_tunes, tmp_path):
     summary = music.save_tunes([good_tunes[1]], tmp_path)
     assert summary["tunes"] == 1
     assert {"tune_01.abc", "tune_02.abc", "tune_03.abc", "notes.txt"} <= {p.name for p in tmp_path.iterdir()}
+
+
+def test_a_tune_that_music21_reads_as_several_pieces_is_played_from_its_first(tmp_path):
+    tune = "X:1\nM:4/4\nL:1/4\nK:G\nGABc|dcBA|\nX:2\nK:D\nDEFG|]"  # music21 makes an Opus of two scores.
+    record = music.save_tune(tune, tmp_path, "two")
+    assert record["valid"] and record["rendered"] and record["notes"] == 8

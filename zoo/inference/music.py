@@ -96,6 +96,8 @@ def parse_tune(tune: str):
             score = music21.converter.parseData(tune, format="abc")
         if len(score.flatten().notes) == 0:
             return None
+        if isinstance(score, music21.stream.Opus):  # The reader found an X: inside the text: the first piece with notes.
+            score = next(piece for piece in score.scores if len(piece.flatten().notes))
     except Exception:  # noqa: BLE001 - music21 raises many types on malformed ABC
         return None
     return score
