@@ -107,6 +107,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/trainer_vs_fit.py
 	$(PY) benchmarks/attention.py
 	$(PY) benchmarks/music_models.py
+	$(PY) benchmarks/tune_report.py
 	$(PY) benchmarks/conv.py
 	$(PY) benchmarks/cli_startup.py
 	$(PY) benchmarks/translate_buckets.py

@@ -6,6 +6,7 @@ weights are); the CLI tests use one tiny run trained for 2 steps.
 
 import json
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -177,3 +178,22 @@ def test_check_request_needs_no_model():
     with pytest.raises(ValueError, match="--num-tunes"):
         generate_command.check_request(10, 1.0, -1)
     generate_command.check_request(10, 0.5, 3)  # Valid: no error.
+
+
+def test_every_valid_tune_of_the_shipped_model_plays_and_none_passes_the_bar_cap(tmp_path, capsys):
+    """Seed 19 of the shipped music_rnn at length 900: its tune runs past 64 bars."""
+    from zoo.inference import music
+
+    out = tmp_path / "out"
+    code, printed, _ = run_cli(["generate", "music_rnn", "--pretrained", "--num-tunes", "1", "--length", "900",
+                                "--temperature", "0.8", "--seed", "19", "--out", str(out)], capsys)
+    assert code == 0
+    summary = json.loads((out / "tunes.json").read_text())
+    assert summary["cut"] >= 1 and f"cut at bar line {music.MAX_BARS}" in printed
+    for record in summary["files"]:
+        assert music.count_bars((out / pathlib.Path(record["abc"]).name).read_text()) <= music.MAX_BARS
+        if record["valid"]:
+            assert record["rendered"], record.get("render_error")
+            assert (out / pathlib.Path(record["mid"]).name).stat().st_size > 0
+            assert (out / pathlib.Path(record["wav"]).name).stat().st_size > 0
+    assert summary["valid"] >= 1

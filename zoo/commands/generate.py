@@ -4,17 +4,20 @@
     zoo generate music_lstm --workdir runs/music_lstm --prompt "X:1" --length 400
 
 Writes into --out (default WORKDIR/generated, or runs/NAME_pretrained/generated):
-generated.txt, and for a model of ABC tunes each tune as tune_NN.abc, plus
+generated.txt, and for a model of ABC tunes each tune (cut at its 64th bar
+line if it runs longer: music.MAX_BARS) as tune_NN.abc, plus
 tune_NN.mid and tune_NN.wav when music21 parses it and it has notes
 (zoo/inference/music.py), and tunes.json; generation.json lists what this call
 wrote, so a rerun replaces only those files (zoo/outputs.py). It prints the
-valid-song rate and the speed in tokens/second.
+valid-song rate and the speed in tokens/second; with --report, also the tune
+report against the training file (zoo/inference/tune_report.py), kept in
+generation.json.
 """
 
 import json
 import pathlib
 
-from zoo import outputs
+from zoo import errors, outputs
 from zoo.commands import options
 
 RECORD = "generation.json"  # What a generate call wrote into its output folder.
@@ -31,6 +34,8 @@ def add_command(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="same seed, same text (default 0)")
     parser.add_argument("--prompt", default=None, help=f"text to continue (default {generate.ABC_PROMPT!r} for ABC tunes, a newline otherwise)")
     parser.add_argument("--num-tunes", type=int, default=0, help="draw K samples and keep the first tune of each (ABC only)")
+    parser.add_argument("--report", action="store_true",
+                        help="also print the tune report: the tunes beside the training file's (zoo/inference/tune_report.py)")
     parser.add_argument("--out", type=pathlib.Path, help="output folder (default: WORKDIR/generated, or runs/NAME_pretrained/generated)")
     parser.set_defaults(run=run)
 
@@ -52,14 +57,17 @@ def run(args) -> int:
     name = registry.locate(args.name)[0]  # The recipe's name, also for a recipe file's path.
     out = args.out or options.inspection_folder(args, name, "generated")
     outputs.check(out, [RECORD, "generated.txt", "tunes.json"], RECORD, "generate")
-    generation = zoo.generate(options.load_model(args), prompt=args.prompt, length=args.length,
+    loaded = options.load_model(args)
+    generation = zoo.generate(loaded, prompt=args.prompt, length=args.length,
                               temperature=args.temperature, seed=args.seed, num_tunes=args.num_tunes)
+    if args.report and not generation.tunes:
+        raise errors.UserError(f"--report is for models of ABC tunes; {name!r} generated text; drop --report.")
     with outputs.Outputs(out, RECORD, "generate") as outs:
-        _write(name, generation, outs)
+        _write(name, generation, outs, loaded.info if args.report else None)
     return 0
 
 
-def _write(name, generation, outs) -> None:
+def _write(name, generation, outs, report_info=None) -> None:
     from zoo.inference import music
 
     out = outs.folder
@@ -75,17 +83,28 @@ def _write(name, generation, outs) -> None:
               "temperature": generation.temperature, "seed": generation.seed, "prompt": generation.prompt}
     if generation.tunes:
         summary = music.save_tunes([tune.abc for tune in generation.tunes], outs.scratch)  # Drawn aside, then moved in.
-        for record in summary["files"]:
+        summary["cut"] = sum(tune.cut for tune in generation.tunes)
+        for record, tune in zip(summary["files"], generation.tunes):
+            record["cut"] = tune.cut
             for kind in ("abc", "mid", "wav"):
                 if record.get(kind):
                     record[kind] = str(outs.place(pathlib.Path(record[kind]).name))
         outs.write_text("tunes.json", json.dumps(summary, indent=2) + "\n")  # With the files' paths in `out`.
-        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered")})
+        result.update({key: summary[key] for key in ("tunes", "valid", "valid_song_rate", "rendered", "cut")})
         print(
             f"{name}: {summary['valid']}/{summary['tunes']} tunes parse and have notes "
             f"(valid-song rate {summary['valid_song_rate']:.0%}), {summary['rendered']} written as "
             f".mid and .wav; files in {out}"
         )
+        if summary["cut"]:
+            print(f"{name}: {summary['cut']} tune(s) ran past {music.MAX_BARS} bars and were cut at bar line {music.MAX_BARS}")
+        if report_info is not None:
+            from zoo.inference import tune_report
+
+            report = tune_report.compare([tune.abc for tune in generation.tunes], tune_report.training_tunes(report_info),
+                                         report_info.extras.get("validation_songs", ()))
+            result["report"] = report
+            print(f"{name}: tune report\n{tune_report.format_report(report)}")
     else:
         print(f"{name}: text written to {out / 'generated.txt'}")
     outs.finish(result)  # Lists what this call wrote: the next call may replace these, and only these.

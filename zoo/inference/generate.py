@@ -13,8 +13,9 @@ use a seeded stateless RNG, so the same seed gives the same text. It raises a
 one-line ValueError for length <= 0, temperature <= 0 or a prompt outside its
 vocabulary.
 
-When the model was trained on ABC tunes, the text is split into tunes, and
-each is valid when music21 parses it and it has notes (zoo/inference/music.py).
+When the model was trained on ABC tunes, the text is split into tunes, each
+cut at its music.MAX_BARS-th bar line if it runs longer, and each is valid
+when music21 parses it and it has notes (zoo/inference/music.py).
 `num_tunes=K` draws K samples (seeds S, S+1, ...) and keeps the first tune of
 each; with 0, one sample and every tune in it.
 """
@@ -28,7 +29,10 @@ from zoo.inference import results
 MAX_LENGTH = 1_000_000  # Tokens per sample: more would not fit the sampler's int32 buffers in memory.
 # Logits are float32: dividing them by less than this overflows to inf and the draws become NaN.
 MIN_TEMPERATURE, MAX_TEMPERATURE = 1e-3, 1e3
-ABC_PROMPT = "X:"  # Every tune in ABC notation starts with its X: reference number.
+# Every tune in ABC notation starts with its X: reference number. The sampler writes that line itself:
+# prompted with "X:" alone, the shipped models wrote "X:1/8" or "X:24:" in 9 of their 12 invalid tunes
+# out of 180 (temperature 0.8); prompted with "X:1\n", 2 of 180 tunes were invalid (docs/results_sequence.md).
+ABC_PROMPT = "X:1\n"
 TEXT_PROMPT = "\n"
 
 
@@ -63,7 +67,7 @@ def generate(loaded, *, prompt=None, length=400, temperature=1.0, seed=0, num_tu
     """Samples from `loaded` (what `loading.load` returns); see the module docstring.
 
     Args:
-        prompt: text to continue (default "X:" for a model of ABC tunes, a newline otherwise).
+        prompt: text to continue (default ABC_PROMPT, "X:1\\n", for a model of ABC tunes, a newline otherwise).
         length: tokens to sample after the prompt, per sample.
         temperature: > 0; lower is more conservative.
         seed: the same seed gives the same text.
@@ -77,7 +81,9 @@ def generate(loaded, *, prompt=None, length=400, temperature=1.0, seed=0, num_tu
     abc = is_abc(info)
     if num_tunes and not abc:
         raise errors.UserError(f"--num-tunes is for models of ABC tunes; {info.name!r} is text; drop --num-tunes.")
-    prompt = prompt if prompt is not None else (ABC_PROMPT if abc else TEXT_PROMPT)
+    if prompt is None:
+        # A model trained on a file whose vocabulary lacks "1" or a newline starts from "X:".
+        prompt = (ABC_PROMPT if set(ABC_PROMPT) <= set(info.vocabulary) else "X:") if abc else TEXT_PROMPT
     started = time.perf_counter()
     texts = tuple(hook(loaded.model, info, loaded.config, prompt, length, temperature, seed + index)
                   for index in range(max(1, num_tunes)))
@@ -85,7 +91,8 @@ def generate(loaded, *, prompt=None, length=400, temperature=1.0, seed=0, num_tu
     tunes = ()
     if abc:
         found = [(music.split_tunes(text) or [text])[0] for text in texts] if num_tunes else music.split_tunes(texts[0])
-        tunes = tuple(results.Tune(abc=tune, valid=music.is_valid(tune)) for tune in found)
+        capped = [music.cap_bars(tune) for tune in found]
+        tunes = tuple(results.Tune(abc=tune, valid=music.is_valid(tune), cut=cut) for tune, cut in capped)
     return results.Generation(texts=texts, tunes=tunes, prompt=prompt, length=length, temperature=temperature,
                               seed=seed, seconds=seconds)
 

@@ -52,7 +52,8 @@ class Prediction:
 
 @dataclasses.dataclass(frozen=True)
 class Tune:
-    """One generated tune in ABC notation, and whether music21 reads it as music with notes.
+    """One generated tune in ABC notation, whether music21 reads it as music with notes, and whether it
+    was cut at music.MAX_BARS bars.
 
     In a notebook a tune shows as sheet music (abcjs, when `npm install` has put it in
     the zoo's checkout; else its ABC text), and plays with
@@ -62,6 +63,7 @@ class Tune:
 
     abc: str
     valid: bool
+    cut: bool = False
     sample_rate: int = music.SAMPLE_RATE  # Of `audio()`.
 
     def audio(self):

@@ -149,7 +149,7 @@
   async function generate(name, options = {}) {
     const meta = info(name);
     if (!meta || !isTokens(name) || meta.task !== "language_model") throw new Error(`zoo.generate: ${name} is not a language model`);
-    const prompt = options.prompt ?? "X:", length = options.length ?? 400;
+    const prompt = options.prompt ?? "X:1\n", length = options.length ?? 400;
     const temperature = options.temperature ?? 1, uniform = random(options.seed ?? 0);
     const vocabulary = meta.vocabulary;
     const ids = [...prompt].map((character) => vocabulary.indexOf(character));
@@ -698,7 +698,7 @@
       about.textContent = "Sampling…";
       await new Promise((resolve) => setTimeout(resolve, 0));
       const started = performance.now();
-      const text = await generate(choose.value, {prompt: "X:", length: 600, temperature: Number(temperature.value), seed: Number(seed.value)});
+      const text = await generate(choose.value, {prompt: "X:1\n", length: 600, temperature: Number(temperature.value), seed: Number(seed.value)});
       const ms = performance.now() - started;
       const capped = capTune(firstTune(text));
       tune = capped.abc;
