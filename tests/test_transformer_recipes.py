@@ -132,11 +132,26 @@ PINNED_TUNES = {
 }
 
 
-def test_the_shipped_transformer_draws_the_pinned_tunes_for_its_seeds():
+def test_the_shipped_transformer_draws_the_pinned_tunes_for_its_seeds_in_a_graph_and_in_xla():
     loaded = zoo.load("music_transformer", pretrained=True)
     for (seed, temperature), expected in PINNED_TUNES.items():
         text = loaded.recipe.module.generate(loaded.model, loaded.info, loaded.config, "X:", 250, temperature, seed)
-        assert text == expected
+        assert text == expected  # 250 tokens: the plain-graph loop.
+        assert _transformer.generate(loaded.model, loaded.info.vocabulary, "X:", 250, temperature, seed, compiled=True) == expected
+
+
+def test_the_xla_draw_is_tensorflows_stateless_categorical():
+    draw = tf.function(_transformer.draw, jit_compile=True)
+    reference = tf.function(lambda logits, seed, position: tf.random.stateless_categorical(
+        logits, 1, seed=tf.stack([seed, position]), dtype=tf.int32)[0, 0])
+    generator = np.random.default_rng(0)
+    for scale in (0.1, 1.0, 5.0, 30.0):  # Flat to peaked distributions.
+        for _ in range(40):
+            logits = tf.constant(scale * generator.standard_normal((1, 83)), tf.float32)
+            seed, position = (tf.constant(int(value), tf.int32) for value in generator.integers(0, 2**31 - 1, 2))
+            assert int(draw(logits, seed, position)) == int(reference(logits, seed, position))
+    masked = tf.constant([[-np.inf, 0.0, -np.inf, 1.0]], tf.float32)  # Masked entries are never drawn.
+    assert {int(draw(masked, tf.constant(1), tf.constant(p))) for p in range(30)} == {1, 3}
 
 
 def test_generate_rejects_bad_arguments(tiny_lm):
