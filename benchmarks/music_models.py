@@ -11,8 +11,10 @@ the same load:
   gradients, Adam) on real batches of the recipe's batch size, after warm-up.
 - generate tokens/s: the recipe's `generate` hook (600 tokens after "X:",
   temperature 0.8), after a warm-up call that traces it. For the transformer
-  also `generate_naive`, which recomputes the whole context for every token
-  instead of reading the key/value cache.
+  its XLA token loop (what a process uses once it has sampled 2000 tokens),
+  its plain-graph loop (what shorter work uses), and `generate_naive`, which
+  recomputes the whole context for every token instead of reading the
+  key/value cache.
 - a second table: cached vs recomputed sampling at windows 100 and 400
   (random weights), where the cache's advantage grows with the window.
 
@@ -75,11 +77,15 @@ def time_training(entry) -> float:
     return len(entry["batches"]) / (time.perf_counter() - started)
 
 
-def time_generation(entry, naive=False) -> float:
+def time_generation(entry, naive=False, compiled=None) -> float:
     if naive:
         length = NAIVE_LENGTH
         started = time.perf_counter()
         _transformer.generate_naive(entry["model"], entry["info"].vocabulary, "X:", length, 0.8, 0)
+    elif compiled is not None:  # The transformer's XLA or plain-graph token loop, chosen explicitly.
+        length = GENERATE_LENGTH
+        started = time.perf_counter()
+        _transformer.generate(entry["model"], entry["info"].vocabulary, "X:", length, 0.8, 0, compiled=compiled)
     else:
         length = GENERATE_LENGTH
         started = time.perf_counter()
@@ -98,27 +104,44 @@ def main() -> None:
         return
     entries = {name: setup(name, args.workdir_root) for name in NAMES}
     # Warm-up: trace every train step and sampler once.
+    transformer = entries["music_transformer"]
     for entry in entries.values():
         time_training(entry)
         time_generation(entry)
-    time_generation(entries["music_transformer"], naive=True)
-    results = {name: {"train": [], "generate": [], "naive": []} for name in NAMES}
-    for _ in range(args.rounds):
-        for name, entry in entries.items():
+    for compiled in (False, True):
+        time_generation(transformer, compiled=compiled)  # Trace (and compile) both token loops.
+    time_generation(transformer, naive=True)
+    results = {name: {"train": [], "generate": [], "graph": [], "naive": []} for name in NAMES}
+    for round_index in range(args.rounds):
+        # Alternate the order, so no model always runs right after the same one.
+        for name in NAMES if round_index % 2 == 0 else NAMES[::-1]:
+            entry = entries[name]
             results[name]["train"].append(time_training(entry))
-            results[name]["generate"].append(time_generation(entry))
             if name == "music_transformer":
+                results[name]["generate"].append(time_generation(entry, compiled=True))
+                results[name]["graph"].append(time_generation(entry, compiled=False))
                 results[name]["naive"].append(time_generation(entry, naive=True))
-    print(f"{os.cpu_count()} CPUs visible, load average {os.getloadavg()[0]:.1f}; median of {args.rounds} interleaved rounds")
-    print("| model | parameters | train steps/s (batch 64 x 100) | generate tokens/s (cached) | generate tokens/s (recompute context) |")
-    print("|---|---|---|---|---|")
+            else:
+                results[name]["generate"].append(time_generation(entry))
+    print(f"{os.cpu_count()} CPUs visible, load average {' '.join(f'{load:.1f}' for load in os.getloadavg())}; "
+          f"median [min-max] of {args.rounds} interleaved rounds")
+
+    def spread(values, digits=0):
+        return f"{statistics.median(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+    print("| model | parameters | train steps/s (batch 64 x 100) | generate tokens/s (cached) | "
+          "cached, plain graph | recompute context |")
+    print("|---|---|---|---|---|---|")
     for name, entry in entries.items():
-        naive = results[name]["naive"]
+        graph, naive = results[name]["graph"], results[name]["naive"]
         print(
-            f"| {name} | {entry['model'].count_params():,} | {statistics.median(results[name]['train']):.2f} | "
-            f"{statistics.median(results[name]['generate']):.0f} | "
-            f"{f'{statistics.median(naive):.0f}' if naive else 'n/a (a state, no context)'} |"
+            f"| {name} | {entry['model'].count_params():,} | {spread(results[name]['train'], 2)} | "
+            f"{spread(results[name]['generate'])}{' (XLA)' if graph else ''} | "
+            f"{spread(graph) if graph else 'n/a'} | {spread(naive) if naive else 'n/a (a state, no context)'} |"
         )
+    lstm = results["music_lstm"]["generate"]
+    ratios = [ours / theirs for ours, theirs in zip(results["music_transformer"]["generate"], lstm)]
+    print(f"\nmusic_transformer (XLA) / music_lstm tokens/s, per round: {spread(ratios, 2)}")
     print()
     window_scaling()
 

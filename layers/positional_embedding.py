@@ -207,11 +207,12 @@ class PositionalEmbedding(keras.layers.Layer):
         """The `(length, output_dim)` position embeddings from `start_position`."""
         if self.position == "learned":
             # The table as a tensor: JAX's slice refuses a Keras Variable itself.
-            return ops.slice(
-                ops.convert_to_tensor(self.position_embeddings),
-                (start_position, 0),
-                (length, self.output_dim),
-            )
+            table = ops.convert_to_tensor(self.position_embeddings)
+            if isinstance(start_position, int):
+                return ops.slice(table, (start_position, 0), (length, self.output_dim))
+            # A tensor start (cached generation): gather the rows, the same values as the
+            # slice, because XLA compiles a slice once per start value but a gather once.
+            return ops.take(table, ops.arange(length) + start_position, axis=0)
         # Sinusoids are computed in float32 whatever the compute dtype:
         # bfloat16 cannot even represent positions above 256 exactly.
         positions = ops.cast(

@@ -34,7 +34,8 @@ decoder with whatever it caches (the transformer's key/value caches, the
 LSTM's (h, c), the source's projected keys and values). The state is a nest
 of tensors whose first axis is the batch. This module only runs the loops:
 `decoder` compiles a recipe's pair once per model, `greedy` decodes a whole
-batch, and `beam_search` keeps `beam_size` hypotheses per sentence (sum of
+batch in one graph (the token loop, argmax and stop included, so the host is
+visited once per batch, not once per token), and `beam_search` keeps `beam_size` hypotheses per sentence (sum of
 token log-probabilities; a finished hypothesis is kept until no live one can
 beat it), and beam_size=1 is greedy. It looks up no layer, so a copied recipe
 may add or rename layers: tests/test_translation.py checks, for every
@@ -104,6 +105,7 @@ class Decoder(typing.NamedTuple):
 
     start: object  # source_ids (batch, source_time) int32 -> state
     step: object  # (tokens (batch,) int32, state, index) -> (log_probs (batch, vocab), state)
+    greedy: object  # (source_ids (batch, source_time) int32, max_length) -> (batch, max_length) int32
 
 
 _DECODERS = weakref.WeakKeyDictionary()  # model -> {decoder_steps: Decoder}
@@ -116,9 +118,32 @@ def decoder(model, decoder_steps) -> Decoder:
     made = _DECODERS.setdefault(model, {})
     if decoder_steps not in made:
         start, step = decoder_steps(model)
+
+        def greedy_loop(source_ids, max_length):
+            """The whole greedy decoding in one graph: no host visit per token."""
+            state = start(source_ids)
+            batch_size = tf.shape(source_ids)[0]
+            tokens = tf.fill([batch_size], translation.START_ID)
+            finished = tf.zeros([batch_size], tf.bool)
+            chosen_rows = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[None])
+            index = tf.constant(0, tf.int32)
+            while index < max_length and not tf.reduce_all(finished):
+                log_probs, state = step(tokens, state, index)
+                chosen = tf.cast(tf.argmax(log_probs, axis=-1), tf.int32)  # (batch,): the first of equal maxima
+                chosen = tf.where(finished, translation.PADDING_ID, chosen)
+                chosen_rows = chosen_rows.write(index, chosen)
+                finished = finished | tf.equal(chosen, translation.END_ID)
+                tokens = chosen
+                index += 1
+            decoded = tf.transpose(chosen_rows.stack())  # (batch, steps taken)
+            return tf.pad(decoded, [[0, 0], [0, max_length - index]])  # (batch, max_length): 0 after <end>
+
         made[decoder_steps] = Decoder(
             start=tf.function(start, input_signature=[tf.TensorSpec([None, None], tf.int32)]),
             step=tf.function(step, reduce_retracing=True),
+            greedy=tf.function(
+                greedy_loop, input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)]
+            ),
         )
     return made[decoder_steps]
 
@@ -129,21 +154,7 @@ def greedy(model, decoder_steps, source_ids, max_length: int) -> np.ndarray:
 
     steps = decoder(model, decoder_steps)
     source_ids = tf.constant(np.asarray(source_ids, np.int32))
-    state = steps.start(source_ids)
-    batch_size = int(source_ids.shape[0])
-    tokens = tf.fill([batch_size], translation.START_ID)
-    finished = np.zeros(batch_size, bool)
-    outputs = np.zeros((batch_size, max_length), np.int32)
-    for index in range(max_length):
-        log_probs, state = steps.step(tokens, state, tf.constant(index, tf.int32))
-        chosen = np.argmax(log_probs.numpy(), axis=-1).astype(np.int32)  # (batch,)
-        chosen[finished] = translation.PADDING_ID
-        outputs[:, index] = chosen
-        finished |= chosen == translation.END_ID
-        if finished.all():
-            break
-        tokens = tf.constant(chosen)
-    return outputs
+    return steps.greedy(source_ids, tf.constant(int(max_length), tf.int32)).numpy()
 
 
 def beam_search(model, decoder_steps, source_ids, max_length: int, beam_size: int) -> list:
