@@ -1,14 +1,19 @@
-"""forecast_lstm against the forecasts a statistician would try first, on the same test windows.
+"""The forecasting recipes against the forecasts a statistician would try first, on the same test windows.
 
-    .venv/bin/python benchmarks/forecast_peers.py                       # the shipped checkpoint, CO2
+    .venv/bin/python benchmarks/forecast_peers.py                       # the shipped checkpoints, CO2
     .venv/bin/python benchmarks/forecast_peers.py --workdir runs/forecast_lstm
+    .venv/bin/python benchmarks/forecast_peers.py --dataset sunspots --workdir forecast_lstm=runs/a forecast_hybrid=runs/b
     .venv/bin/python benchmarks/forecast_peers.py --search              # also re-run the order search
     .venv/bin/python benchmarks/forecast_peers.py --split validation    # the segment the recipe was tuned on
 
 Every model forecasts the same H values from the same origins: the test
 windows of datasets/series.py (each origin t in the test segment whose targets
 t..t+H-1 all lie in it; 68 origins for CO2 with H = 12). MAE and RMSE are in
-the series' units over all (origin, step ahead) pairs. The peers:
+the series' units over all (origin, step ahead) pairs. MASE is the MAE divided by
+the in-sample MAE of the one-season naive forecast on the training segment
+(Hyndman and Koehler's mean absolute scaled error; below 1 beats seasonal naive's
+one-step error there). Each recipe (forecast_lstm, forecast_hybrid) reads the
+window its config asks for, ending at the same origin. The peers:
 
 - persistence: every step ahead is the last observed value.
 - seasonal naive: each step ahead repeats the value one season (12 months; 11
@@ -115,23 +120,32 @@ def describe(spec):
     return text + (" + constant" if spec["trend"] == "c" else "")
 
 
-def load_recipe_model(workdir):
+RECIPES = ("forecast_lstm", "forecast_hybrid")
+
+
+def load_recipe_model(name, workdir):
     import zoo
     from zoo.hub import pretrained
     from zoo.engine import runs
 
-    recipe = zoo.get_recipe("forecast_lstm")
+    recipe = zoo.get_recipe(name)
     if workdir is None:
-        loaded = pretrained.load("forecast_lstm")
-        return loaded.model, loaded.config, "shipped checkpoint (pretrained/forecast_lstm)"
+        loaded = pretrained.load(name)
+        return loaded.model, loaded.config, f"shipped checkpoint (pretrained/{name})"
     run = runs.load_run(recipe, workdir)
     return run.model, run.config, f"run {workdir}"
 
 
-def scores(forecast, targets):
+def seasonal_scale(train, period):
+    """MASE's denominator: the mean |y_t - y_(t - period)| over the training segment."""
+    return float(np.mean(np.abs(train[period:] - train[:-period])))
+
+
+def scores(forecast, targets, scale):
     errors = forecast - targets
     return {
         "mae": float(np.mean(np.abs(errors))),
+        "mase": float(np.mean(np.abs(errors)) / scale),
         "rmse": float(np.sqrt(np.mean(errors**2))),
         "mae_by_step": np.mean(np.abs(errors), axis=0),
     }
@@ -173,9 +187,22 @@ def plot(path, dates, values, origins, horizon, targets_start, rows, recipe_name
     plt.close(figure)
 
 
+def recipe_workdirs(entries):
+    """{recipe name: run directory} from --workdir's NAME=DIR entries (a bare DIR is a forecast_lstm run)."""
+    found = {}
+    for entry in entries:
+        name, _, folder = entry.rpartition("=") if "=" in entry else ("forecast_lstm", "", entry)
+        if name not in RECIPES:
+            raise SystemExit(f"error: --workdir {entry!r}: expected NAME=DIR with NAME one of {', '.join(RECIPES)}")
+        found[name] = pathlib.Path(folder)
+    return found
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=pathlib.Path, help="a forecast_lstm run (default: the shipped checkpoint)")
+    parser.add_argument("--dataset", choices=series.SERIES, default="co2", help="which series (default co2)")
+    parser.add_argument("--workdir", nargs="+", default=[], metavar="NAME=DIR",
+                        help="recipe runs to score instead of the shipped checkpoints (which are CO2 ones)")
     parser.add_argument("--search", action="store_true", help="re-run the AIC order search on the training segment")
     parser.add_argument("--split", choices=("test", "validation"), default="test", help="whose windows to score (default test)")
     parser.add_argument("--plot", type=pathlib.Path, help="default: docs/forecast/forecast.png (CO2) or forecast_sunspots.png")
@@ -183,18 +210,28 @@ def main():
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
 
-    model, config, source = load_recipe_model(args.workdir)
-    name, window, horizon = config.dataset, config.window, config.horizon
-    splits = series.load(name, window=window, horizon=horizon)
+    name, horizon = args.dataset, 12
+    workdirs = recipe_workdirs(args.workdir)
+    models = {}
+    for recipe_name in RECIPES:
+        if recipe_name not in workdirs and name != "co2":
+            print(f"{recipe_name}: skipped (its shipped checkpoint is a CO2 one; pass --workdir {recipe_name}=DIR)")
+            continue
+        model, config, source = load_recipe_model(recipe_name, workdirs.get(recipe_name))
+        if (config.dataset, config.horizon) != (name, horizon):
+            raise SystemExit(f"error: {source} forecasts {config.dataset} {config.horizon} ahead, not {name} {horizon} ahead")
+        models[recipe_name] = (model, config.window, source)
+    splits = series.load(name, window=max([24] + [window for _, window, _ in models.values()]), horizon=horizon)
     extras = splits.info.extras
     dates, values = series.series(name)
     first, count = extras["origins"][args.split]
     origins = first + np.arange(count)
     targets = np.stack([values[t : t + horizon] for t in origins])
     train = values[: extras["train_end"]]
+    scale = seasonal_scale(train, extras["period"])
     print(f"{name}: {len(values)} points; train {dates[0]}..{dates[extras['train_end'] - 1]}, test targets "
           f"{dates[extras['validation_end']]}..{dates[-1]}; scoring {count} {args.split} origins, horizon {horizon}; "
-          f"recipe: {source} (window {window})")
+          f"MASE scale {scale:.4f}; " + "; ".join(f"{key}: {source} (window {window})" for key, (_, window, source) in models.items()))
 
     if args.search:
         print(f"order search on the training segment ({len(train)} points), best AIC first:")
@@ -208,7 +245,7 @@ def main():
         begun = time.perf_counter()
         forecast = make()
         timings[label] = time.perf_counter() - begun
-        rows[label] = {"forecast": forecast, **scores(forecast, targets)}
+        rows[label] = {"forecast": forecast, **scores(forecast, targets, scale)}
 
     add("persistence", lambda: persistence(values, origins, horizon))
     add(f"seasonal naive ({extras['period']})", lambda: seasonal_naive(values, origins, horizon, extras["period"]))
@@ -218,31 +255,35 @@ def main():
             continue
         fitted = {}
         add(label, lambda spec=spec: rolling_sarimax(fitted.setdefault("r", fit_sarimax(train, spec)), values, origins, horizon))
-    recipe_name = "forecast_lstm"
-    windows = np.stack([values[t - window : t] for t in origins]).astype(np.float32)
-    from recipes import forecast_lstm
+    peers = list(rows)
+    import importlib
 
-    add(recipe_name, lambda: forecast_lstm.forecast_windows(model, windows))
+    for recipe_name, (model, window, _) in models.items():
+        windows = np.stack([values[t - window : t] for t in origins]).astype(np.float32)
+        module = importlib.import_module(f"recipes.{recipe_name}")
+        add(recipe_name, lambda module=module, model=model, windows=windows: module.forecast_windows(model, windows))
 
-    peers = [label for label in rows if label != recipe_name]
     best = min(peers, key=lambda label: rows[label]["mae"])
     unit = extras["unit"]
     print()
-    print(f"| model ({name}, H={horizon}, {count} {args.split} origins) | MAE ({unit}) | RMSE ({unit}) | MAE 1 step | MAE {horizon} steps | seconds |")
-    print("|---|---|---|---|---|---|")
+    print(f"| model ({name}, H={horizon}, {count} {args.split} origins) | MAE ({unit}) | MASE | RMSE ({unit}) | "
+          f"MAE 1 step | MAE {horizon} steps | seconds |")
+    print("|---|---|---|---|---|---|---|")
     for label, row in rows.items():
         mark = " (best peer)" if label == best else ""
-        print(f"| {label}{mark} | {row['mae']:.4f} | {row['rmse']:.4f} | {row['mae_by_step'][0]:.4f} | "
+        print(f"| {label}{mark} | {row['mae']:.4f} | {row['mase']:.4f} | {row['rmse']:.4f} | {row['mae_by_step'][0]:.4f} | "
               f"{row['mae_by_step'][-1]:.4f} | {timings[label]:.1f} |")
-    verdict = "beats" if rows[recipe_name]["mae"] < rows[best]["mae"] else "does not beat"
     print()
-    print(f"forecast_lstm {verdict} the best peer ({best}): {args.split} MAE {rows[recipe_name]['mae']:.4f} vs "
-          f"{rows[best]['mae']:.4f} {unit} ({rows[recipe_name]['mae'] / rows[best]['mae'] - 1:+.1%})")
-    if args.split != "test":
-        print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (no plot for {args.split})")
+    for recipe_name in models:
+        verdict = "beats" if rows[recipe_name]["mae"] < rows[best]["mae"] else "does not beat"
+        print(f"{recipe_name} {verdict} the best peer ({best}): {args.split} MAE {rows[recipe_name]['mae']:.4f} vs "
+              f"{rows[best]['mae']:.4f} {unit} ({rows[recipe_name]['mae'] / rows[best]['mae'] - 1:+.1%})")
+    if args.split != "test" or not models:
+        print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (no plot)")
         return
+    drawn = min(models, key=lambda label: rows[label]["mae"])
     path = args.plot or ROOT / "docs" / "forecast" / ("forecast.png" if name == "co2" else f"forecast_{name}.png")
-    plot(path, dates, values, origins, horizon, extras["validation_end"], rows, recipe_name, best, unit)
+    plot(path, dates, values, origins, horizon, extras["validation_end"], rows, drawn, best, unit)
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     print(f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; "
           f"{time.perf_counter() - started:.0f} s in all; {os.cpu_count()} CPU cores")

@@ -165,3 +165,27 @@ def test_the_configs_season_lengths_are_the_datasets():
     from recipes import forecast_lstm
 
     assert forecast_lstm.Config.PERIODS == series.PERIODS
+
+
+
+@pytest.mark.parametrize("spec, params", [
+    ({"order": (0, 1, 1), "seasonal_order": (0, 1, 1, 12), "trend": "n"}, [-0.4, -0.8, 0.1]),  # the airline model
+    ({"order": (2, 0, 0), "seasonal_order": (0, 0, 0, 0), "trend": "c"}, [5.0, 1.2, -0.5, 4.0]),  # AR(2), a constant
+])
+def test_forecast_hybrids_frozen_layer_is_the_sarimax_forecast(spec, params):
+    """forecast_hybrid's claim: with fixed parameters, SARIMAX's forecast from a window is one linear map."""
+    import warnings
+
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    from recipes import forecast_hybrid
+
+    values, window = series.series("co2")[1], 48
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = SARIMAX(values[:200], **spec).filter(params)  # parameters given, not fitted: fast
+        kernel, bias = forecast_hybrid.linear_forecast(fitted, window, 12)
+        for t in (60, 500):  # inside and far outside the filtered stretch
+            expected = np.asarray(fitted.apply(values[t - window : t]).forecast(12))
+            changes_and_last = np.append(values[t - window : t] - values[t - 1], values[t - 1])
+            np.testing.assert_allclose(changes_and_last @ kernel + bias, expected, rtol=1e-5)
