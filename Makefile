@@ -109,6 +109,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/music_models.py
 	$(PY) benchmarks/tune_report.py
 	$(PY) benchmarks/conv.py
+	$(PY) benchmarks/lstm.py
 	$(PY) benchmarks/cli_startup.py
 	$(PY) benchmarks/translate_buckets.py
 

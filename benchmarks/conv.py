@@ -1,13 +1,18 @@
-"""Our patch-and-matmul Conv2D against keras.layers.Conv2D: one training step, same shapes, interleaved.
+"""Our gather-and-matmul Conv2D against keras.layers.Conv2D: one training step, same shapes, interleaved.
 
-    .venv/bin/python benchmarks/conv.py [--rounds 7] [--steps 10]
+    .venv/bin/python benchmarks/conv.py [--rounds 9] [--milliseconds 200]
 
 A step is forward + backward + Adam on a layer alone (3x3 kernel, same
-padding, relu), compiled with tf.function and traced before timing. The two
-layers alternate round by round and each cell is the median over the rounds;
-ours / keras above 1 means ours is slower. Our layer gathers kh*kw strided
-slices and concatenates them (a 9x copy of its input for a 3x3 kernel), then
-does one matmul; keras calls the convolution op directly.
+padding, relu), compiled with tf.function and traced before timing. Two steps
+per shape: "first layer", where the images are constants and only the kernel
+and bias get gradients, and "inner layer", where the images are a variable too,
+as for every conv layer after the first, so the step also computes the
+gradient with respect to the input. Ours and keras's alternate within each
+round, the order flipping every round; a cell is the median over the rounds of
+ours / keras, with the range of the rounds in brackets; above 1 means ours is
+slower. Our layer gathers every kh*kw window with one `ops.take` (a 9x copy of
+its input for a 3x3 kernel) and does one matmul; keras calls the convolution op
+directly.
 """
 
 import argparse
@@ -26,21 +31,32 @@ import tensorflow as tf  # noqa: E402
 
 import layers  # noqa: E402
 
-# (batch, height, width, in channels, filters): digits_cnn's two conv shapes, and MNIST-sized ones.
-SHAPES = [(32, 8, 8, 32, 32), (32, 4, 4, 32, 64), (32, 28, 28, 1, 32), (32, 28, 28, 32, 32)]
+# (batch, height, width, in channels, filters): digits_cnn's two conv shapes, MNIST-sized ones,
+# and a sweep of the shapes of a small ResNet's stages.
+SHAPES = [
+    (32, 8, 8, 32, 32),
+    (32, 4, 4, 32, 64),
+    (32, 28, 28, 1, 32),
+    (8, 56, 56, 16, 16),
+    (32, 28, 28, 32, 32),
+    (32, 14, 14, 64, 64),
+    (32, 7, 7, 128, 128),
+]
 
 
-def step_function(layer, images):
+def step_function(layer, images, input_gradient: bool):
     optimizer = keras.optimizers.Adam(1e-3)
     layer(images)
-    optimizer.build(layer.trainable_variables)
+    images = tf.Variable(images) if input_gradient else images
+    variables = layer.trainable_variables + ([images] if input_gradient else [])
+    optimizer.build(variables)
 
     @tf.function
     def step():
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(layer(images)))
-        gradients = tape.gradient(loss, layer.trainable_variables)
-        optimizer.apply(gradients, layer.trainable_variables)
+        gradients = tape.gradient(loss, variables)
+        optimizer.apply(gradients, variables)
         return loss
 
     step()  # Trace.
@@ -55,28 +71,45 @@ def milliseconds(step, steps: int) -> float:
     return (time.perf_counter() - started) / steps * 1e3
 
 
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def compare(shape, input_gradient: bool, rounds: int, budget_ms: float):
+    """Median and range over the rounds of ours / keras, and keras's median ms per step."""
+    batch, height, width, channels, filters = shape
+    images = tf.constant(np.random.default_rng(0).normal(size=(batch, height, width, channels)).astype("float32"))
+    steps = {
+        "ours": step_function(layers.Conv2D(filters, 3, padding="same", activation="relu"), images, input_gradient),
+        "keras": step_function(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), images, input_gradient),
+    }
+    count = max(2, round(budget_ms / max(milliseconds(steps["keras"], 2), 0.01)))
+    times = {name: [] for name in steps}
+    for round_index in range(rounds):
+        order = ["ours", "keras"] if round_index % 2 == 0 else ["keras", "ours"]
+        for name in order:
+            times[name].append(milliseconds(steps[name], count))
+    ratios = [ours / theirs for ours, theirs in zip(times["ours"], times["keras"])]
+    return statistics.median(ratios), min(ratios), max(ratios), statistics.median(times["keras"])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--milliseconds", type=float, default=200.0, help="time per side per round")
     args = parser.parse_args()
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print("| conv training step (batch, h, w, in, filters) | ours ms/step | keras ms/step | ours / keras |")
-    print("|---|---|---|---|")
-    for batch, height, width, channels, filters in SHAPES:
-        images = tf.constant(np.random.default_rng(0).normal(size=(batch, height, width, channels)).astype("float32"))
-        steps = {
-            "ours": step_function(layers.Conv2D(filters, 3, padding="same", activation="relu"), images),
-            "keras": step_function(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), images),
-        }
-        times = {name: [] for name in steps}
-        for _ in range(args.rounds):
-            for name, step in steps.items():
-                times[name].append(milliseconds(step, args.steps))
-        ours, theirs = statistics.median(times["ours"]), statistics.median(times["keras"])
-        print(f"| ({batch}, {height}, {width}, {channels}, {filters}) | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |", flush=True)
-    print(f"\nmedian of {args.rounds} interleaved rounds of {args.steps} steps; TF {tf.__version__}, "
-          f"{os.cpu_count()} CPU cores. load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average before: {load()}")
+    print("| conv training step (batch, h, w, in, filters) | first layer: ours / keras [range] | keras ms | "
+          "inner layer: ours / keras [range] | keras ms |")
+    print("|---|---|---|---|---|")
+    for shape in SHAPES:
+        cells = []
+        for input_gradient in (False, True):
+            median, low, high, keras_ms = compare(shape, input_gradient, args.rounds, args.milliseconds)
+            cells += [f"{median:.2f} [{low:.2f}–{high:.2f}]", f"{keras_ms:.2f}"]
+        print(f"| {shape} | " + " | ".join(cells) + " |", flush=True)
+    print(f"\nmedian of {args.rounds} interleaved rounds (order alternated), ~{args.milliseconds:.0f} ms per side per "
+          f"round; TF {tf.__version__}, {os.cpu_count()} CPU cores. load average after: {load()}")
 
 
 if __name__ == "__main__":

@@ -31,13 +31,19 @@ class Conv2D(keras.layers.Layer):
         patches = every (kh, kw, channels) window, flattened   # (batch, out_h, out_w, kh*kw*channels)
         output  = activation(patches @ kernel + bias)          # (batch, out_h, out_w, filters)
 
-    The windows are gathered by strided slicing: for each of the kh*kw
-    offsets (i, j) of the window, the input pixels at rows i, i + s, i + 2s, ...
-    and columns j, j + s, ... are one slice, and stacking the kh*kw slices along
-    the channel axis gives every patch at once. With `padding="same"` the input
-    is first zero-padded as TensorFlow does (the odd pixel at the bottom and
-    right), so that `out = ceil(in / strides)`; with "valid", `out = floor((in -
-    k) / strides) + 1`. Channels come last (`channels_last`).
+    The windows are gathered in one step. A table lists, for every output
+    position and every place (i, j) in its window, which input pixel sits
+    there: row `out_row * s + i`, column `out_column * s + j`, flattened to one
+    index `row * width + column`. `ops.take` reads the pixels at those indices
+    (all channels at once), which lays out every patch side by side. The copy
+    is kh*kw times the input, but it is one gather, and its gradient is one
+    scatter-add back onto the input; one matmul then does the rest. (One
+    matmul per kernel offset, summed, avoids the copy but runs kh*kw small
+    matmuls with only `channels` rows each, which is slower.) With
+    `padding="same"` the input is first zero-padded as TensorFlow does (the
+    odd pixel at the bottom and right), so that `out = ceil(in / strides)`;
+    with "valid", `out = floor((in - k) / strides) + 1`. Channels come last
+    (`channels_last`).
 
     Its weights are `kernel` with shape `(kh, kw, in_channels, filters)`, the
     layout of `keras.layers.Conv2D`, and `bias` with shape `(filters,)`.
@@ -119,7 +125,7 @@ class Conv2D(keras.layers.Layer):
     def _patches(self, inputs):
         """Every window of the (padded) input, flattened on the last axis."""
         (kernel_height, kernel_width), (stride_rows, stride_columns) = self.kernel_size, self.strides
-        height, width = inputs.shape[1], inputs.shape[2]
+        height, width, channels = inputs.shape[1], inputs.shape[2], inputs.shape[3]
         out_height, out_width = self._output_size(height, width)
         if self.padding == "same":
             pad_rows = max((out_height - 1) * stride_rows + kernel_height - height, 0)
@@ -128,19 +134,16 @@ class Conv2D(keras.layers.Layer):
                 inputs,
                 [[0, 0], [pad_rows // 2, pad_rows - pad_rows // 2], [pad_columns // 2, pad_columns - pad_columns // 2], [0, 0]],
             )  # (batch, height + pad_rows, width + pad_columns, channels)
-        slices = []
-        for row in range(kernel_height):
-            for column in range(kernel_width):
-                # The pixel at window offset (row, column) of every window.
-                slices.append(
-                    inputs[
-                        :,
-                        row : row + (out_height - 1) * stride_rows + 1 : stride_rows,
-                        column : column + (out_width - 1) * stride_columns + 1 : stride_columns,
-                        :,
-                    ]
-                )  # (batch, out_h, out_w, channels)
-        return ops.concatenate(slices, axis=-1)  # (batch, out_h, out_w, kh * kw * channels)
+            height, width = height + pad_rows, width + pad_columns
+        # The input pixel at place (i, j) of the window at (out_row, out_column).
+        rows = ops.arange(out_height)[:, None, None, None] * stride_rows + ops.arange(kernel_height)[None, None, :, None]
+        columns = ops.arange(out_width)[None, :, None, None] * stride_columns + ops.arange(kernel_width)[None, None, None, :]
+        pixel_index = ops.reshape(rows * width + columns, (-1,))  # (out_h * out_w * kh * kw,), in (out_h, out_w, i, j) order
+        pixels = ops.reshape(inputs, (-1, height * width, channels))  # (batch, height * width, channels)
+        patches = ops.take(pixels, pixel_index, axis=1)  # (batch, out_h * out_w * kh * kw, channels)
+        return ops.reshape(
+            patches, (-1, out_height, out_width, kernel_height * kernel_width * channels)
+        )  # (batch, out_h, out_w, kh * kw * channels), in the kernel's (i, j, channel) order
 
     def _output_size(self, height, width):
         sizes = []

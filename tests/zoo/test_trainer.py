@@ -65,6 +65,25 @@ def test_both_input_paths_give_the_same_batches_in_the_same_order():
     assert not np.array_equal(in_memory.epoch_order(0), in_memory.epoch_order(1))
 
 
+def test_the_compiled_epoch_order_is_tf_datas_shuffle_under_every_global_seed():
+    """epoch_order draws in a tf.function; it must give the eagerly built pipeline's order,
+    under every global seed, also after it changes (a compiled function keeps nothing of it)."""
+    in_memory = batches.InMemory(tf.data.Dataset.range(50).map(lambda i: (i, i)), 50, 8, seed=3)
+
+    def eager_order(epoch):
+        shuffled = tf.data.Dataset.range(50).shuffle(50, seed=batches.order_seed(3, epoch), reshuffle_each_iteration=False)
+        return shuffled.batch(50).get_single_element().numpy()
+
+    try:
+        for global_seed in (None, 0, 11, 0):
+            if global_seed is not None:
+                tf.random.set_seed(global_seed)
+            for epoch in (0, 1, 5):
+                np.testing.assert_array_equal(in_memory.epoch_order(epoch).numpy(), eager_order(epoch))
+    finally:
+        tf.random.set_seed(None)
+
+
 def test_both_input_paths_train_bit_identically(tmp_path, monkeypatch):
     in_memory = train_gates(tmp_path / "memory", "epochs=3", "steps_per_call=2", "learning_rate=0.1")
     monkeypatch.setattr(batches, "IN_MEMORY_MAX_BYTES", 0)

@@ -91,14 +91,36 @@ class InMemory:
         self.num_examples = num_examples
         self.batch_size = batch_size
         self.seed = seed
-        self._indices = tf.data.Dataset.range(num_examples)
+        self._permutation = tf.function(
+            self._shuffled_indices, input_signature=[tf.TensorSpec((), tf.int64), tf.TensorSpec((), tf.int64)]
+        )
 
     def epoch_order(self, epoch: int) -> tf.Tensor:
-        """The permutation of epoch `epoch`: (num_examples,) int64 indices."""
-        shuffled = self._indices.shuffle(
-            self.num_examples, seed=order_seed(self.seed, epoch), reshuffle_each_iteration=False
+        """The permutation of epoch `epoch`: (num_examples,) int64 indices.
+
+        It is tf.data's `Dataset.range(n).shuffle(n, seed)`, drawn by a
+        compiled function so that no pipeline is built in Python each epoch.
+        `shuffle` turns its seed and the global seed (`tf.random.set_seed`)
+        into the two seeds of its op, with `tf.compat.v1.random.get_seed`; that
+        is done here, eagerly, and the compiled function hands both to the op.
+        """
+        seed, seed2 = tf.compat.v1.random.get_seed(order_seed(self.seed, epoch))
+        return self._permutation(tf.constant(seed, tf.int64), tf.constant(seed2, tf.int64))
+
+    def _shuffled_indices(self, seed, seed2):
+        indices = tf.data.experimental.to_variant(tf.data.Dataset.range(self.num_examples))
+        shuffled = tf.raw_ops.ShuffleDatasetV3(
+            input_dataset=indices,
+            buffer_size=tf.constant(self.num_examples, tf.int64),
+            seed=seed,
+            seed2=seed2,
+            seed_generator=tf.raw_ops.DummySeedGenerator(),
+            output_types=[tf.int64],
+            output_shapes=[tf.TensorShape([])],
+            reshuffle_each_iteration=False,
         )
-        return shuffled.batch(self.num_examples).get_single_element()
+        dataset = tf.data.experimental.from_variant(shuffled, tf.TensorSpec((), tf.int64))
+        return dataset.batch(self.num_examples).get_single_element()  # (num_examples,)
 
     def batch(self, order, step_in_epoch):
         """The (features, targets) of batch `step_in_epoch` of the epoch in `order` (in a graph)."""
