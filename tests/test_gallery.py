@@ -317,15 +317,18 @@ def test_the_translate_cell_gives_each_models_spanish_and_an_alignment(page):
 def test_the_forecast_cell_draws_the_models_forecast_from_the_chosen_origin(page, shipped):
     from datasets import series
 
-    loaded = shipped["forecast_lstm"]
-    first, count = loaded.info.extras["origins"]["test"]
-    origin = first + count // 2
-    slide(page, "#forecast-origin", origin)
-    _, values = series.series(loaded.info.name)
-    window, horizon = loaded.info.extras["window"], loaded.info.extras["horizon"]
-    forecast = np.asarray(loaded.model(np.asarray(values[origin - window : origin], np.float32)[None]))[0]
-    mae = float(np.mean(np.abs(forecast - values[origin : origin + horizon])))
-    assert abs(float(page.get_attribute("#forecast-readout", "data-mae")) - mae) < 1e-3
+    for name in ("forecast_lstm", "forecast_hybrid"):
+        loaded = shipped[name]
+        page.select_option("#forecast-model", name)
+        first, count = loaded.info.extras["origins"]["test"]
+        origin = first + count // 2
+        slide(page, "#forecast-origin", origin)
+        _, values = series.series(loaded.info.name)
+        window, horizon = loaded.info.extras["window"], loaded.info.extras["horizon"]
+        forecast = np.asarray(loaded.model(np.asarray(values[origin - window : origin], np.float32)[None]))[0]
+        mae = float(np.mean(np.abs(forecast - values[origin : origin + horizon])))
+        assert abs(float(page.get_attribute("#forecast-readout", "data-mae")) - mae) < 1e-3, name
+        assert f"{window} months {name} reads" in page.inner_text("#forecast-readout")
 
 
 def test_every_number_on_the_page_comes_from_a_card(site):

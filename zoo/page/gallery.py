@@ -223,13 +223,14 @@ def _cell_data(models: dict) -> dict:
     if translation is not None:
         pairs = models[translation].info.extras["pairs"]["test"][: EXAMPLES["translation"]]
         data["translation_examples"] = [{"english": english, "spanish": spanish} for _, _, english, spanish in pairs]
-    if "forecast_lstm" in models:
+    forecaster = next((name for name in ("forecast_lstm", "forecast_hybrid") if name in models), None)
+    if forecaster is not None:  # Both read the same series and share its test origins.
         from datasets import series
 
-        extras = models["forecast_lstm"].info.extras
-        dates, values = series.series(models["forecast_lstm"].info.name)
+        extras = models[forecaster].info.extras
+        dates, values = series.series(models[forecaster].info.name)
         data["series"] = {
-            "name": models["forecast_lstm"].info.name,
+            "name": models[forecaster].info.name,
             "dates": [str(date)[:7] for date in dates],
             "values": rounded(values),
             "origins": {key: list(map(int, value)) for key, value in extras["origins"].items()},

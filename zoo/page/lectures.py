@@ -144,9 +144,10 @@ SECTIONS = (
             "An encoder-decoder reads one sequence and writes another. translate_lstm must squeeze the whole "
             "English sentence into one final state, a bottleneck that hurts on long sentences; attention "
             "lets the decoder look back at every source word, and the transformer does only that. Forecasting "
-            "is many-to-many too: 24 months in, the next 12 out, against the seasonal ARIMA models statisticians use."
+            "is many-to-many too: months in, the next 12 out, against the seasonal ARIMA models statisticians use; "
+            "forecast_hybrid averages the airline SARIMAX's forecast with an LSTM's and beats both in test MAE."
         ),
-        "recipes": ("translate_lstm", "translate_lstm_attention", "translate_transformer", "forecast_lstm"),
+        "recipes": ("translate_lstm", "translate_lstm_attention", "translate_transformer", "forecast_lstm", "forecast_hybrid"),
         "try": "python -m zoo translate translate_lstm --pretrained --text 'nine hundred and ninety-nine million, nine hundred and ninety-nine thousand, nine hundred and ninety-nine'",
         "cell": "translate forecast",
         "figures": (

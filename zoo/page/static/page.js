@@ -856,19 +856,21 @@
   // ------------------------------------------------------------------ cell: forecast
 
   function cellForecast(container) {
-    if (!present("forecast_lstm").length || !DATA.series) return;
-    const series = DATA.series, meta = info("forecast_lstm"), window_ = meta.extras.window, horizon = meta.extras.horizon;
-    const [first, count] = series.origins.test;
+    const names = present("forecast_lstm", "forecast_hybrid");
+    if (!names.length || !DATA.series) return;
+    const series = DATA.series, [first, count] = series.origins.test;
+    const choose = element("select", {id: "forecast-model"}, ...names.map((name) => element("option", {value: name, text: name})));
     const origin = element("input", {id: "forecast-origin", type: "range", min: String(first), max: String(first + count - 1), value: String(first)});
     const label = element("span"), c = canvas(720, 260, {id: "forecast"}), readout = element("p", {id: "forecast-readout", class: "note"});
-    container.append(element("p", {}, "forecast origin (a test month) ", origin, " ", label), c, readout);
+    container.append(element("p", {}, choose, " forecast origin (a test month) ", origin, " ", label), c, readout);
     const show = () => {
+      const name = choose.value, meta = info(name), window_ = meta.extras.window, horizon = meta.extras.horizon;
       const at = Number(origin.value), past = series.values.slice(at - window_, at);
-      const predicted = Array.from(forward("forecast_lstm", [tensor(past, [1, window_])])[0].data);
+      const predicted = Array.from(forward(name, [tensor(past, [1, window_])])[0].data);
       const actual = series.values.slice(at, at + horizon);
       const mae = actual.reduce((sum, v, i) => sum + Math.abs(v - predicted[i]), 0) / actual.length;
       label.textContent = series.dates[at];
-      const from = Math.max(0, at - 60), to = Math.min(series.values.length, at + horizon + 12);
+      const from = Math.max(0, at - Math.max(60, window_)), to = Math.min(series.values.length, at + horizon + 12);
       const shown = series.values.slice(from, to).concat(predicted);
       const low = Math.min(...shown), high = Math.max(...shown);
       const g = c.getContext("2d"), toX = (i) => 40 + ((i - from) / (to - from)) * (c.width - 50), toY = (v) => 10 + (1 - (v - low) / (high - low)) * (c.height - 40);
@@ -880,11 +882,12 @@
       g.fillStyle = "#222"; g.font = "11px sans-serif";
       g.fillText(`${high.toFixed(1)} ${meta.extras.unit || ""}`, 2, 14); g.fillText(`${low.toFixed(1)}`, 2, c.height - 30);
       g.fillText(series.dates[from], toX(from), c.height - 8); g.fillText(series.dates[to - 1], toX(to - 1) - 50, c.height - 8);
-      readout.textContent = `grey: the ${series.name} series; shaded: the ${window_} months forecast_lstm reads; orange: its ${horizon} months ahead ` +
+      readout.textContent = `grey: the ${series.name} series; shaded: the ${window_} months ${name} reads; orange: its ${horizon} months ahead ` +
         `from ${series.dates[at]}. Mean absolute error of this forecast: ${mae.toFixed(3)} ${meta.extras.unit || ""}.`;
       readout.dataset.mae = mae.toFixed(4);
     };
     origin.addEventListener("input", show);
+    choose.addEventListener("change", show);
     zoo.ready.then(show);
   }
 
