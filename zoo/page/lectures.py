@@ -153,7 +153,7 @@ SECTIONS = (
         "figures": (
             ("translate/buckets.png", "exact match by source length: the LSTM's bottleneck",
              ".venv/bin/python benchmarks/translate_buckets.py"),
-            ("forecast/forecast.png", "forecast_lstm and SARIMAX by months ahead, test origins",
+            ("forecast/forecast.png", "forecast_hybrid against the airline SARIMAX on the test years, and every model's MAE by months ahead",
              ".venv/bin/python benchmarks/forecast_peers.py"),
         ),
     },
