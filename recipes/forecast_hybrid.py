@@ -33,8 +33,6 @@ fed the whole history, reaches 0.473 and forecast_lstm 0.500 ± 0.010.
 
 import dataclasses
 import functools
-import json
-import pathlib
 import typing
 import warnings
 
@@ -44,7 +42,7 @@ from keras import ops
 
 import layers
 from datasets import series
-from recipes import _common
+from recipes import _common, _forecast
 
 # Box and Jenkins' textbook model of each series, the one benchmarks/forecast_peers.py calls "textbook".
 SARIMAX_ORDERS = {
@@ -154,23 +152,9 @@ def build_model(config, info):
     return model
 
 
-def forecast_windows(model, windows) -> np.ndarray:
-    """(n, H) float64 forecasts for (n, W) windows in original units."""
-    windows = np.asarray(windows, dtype=np.float32)
-    return np.asarray(model.predict(windows, batch_size=256, verbose=0), dtype=np.float64)
+forecast_windows = _forecast.forecast_windows  # (n, W) windows -> (n, H) forecasts, original units
 
 
 def report(model, splits, config, workdir):
-    """Test MAE, RMSE (series units) and the MAE at the first and last step ahead, saved as JSON."""
-    windows, targets = next(iter(splits.test.batch(1_000_000).as_numpy_iterator()))
-    errors = forecast_windows(model, windows) - targets  # (n, H)
-    result = {
-        "test_mae": float(np.mean(np.abs(errors))),
-        "test_rmse": float(np.sqrt(np.mean(errors**2))),
-        "test_mae_first_step": float(np.mean(np.abs(errors[:, 0]))),
-        "test_mae_last_step": float(np.mean(np.abs(errors[:, -1]))),
-    }
-    unit = splits.info.extras["unit"]
-    print(f"forecast_hybrid test ({unit}): " + ", ".join(f"{k}={v:.4f}" for k, v in result.items()))
-    (pathlib.Path(workdir) / "forecast_report.json").write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    """Test MAE, RMSE and the MAE at the first and last step ahead (recipes/_forecast.py), saved as JSON."""
+    return _forecast.report("forecast_hybrid", model, splits, workdir)
