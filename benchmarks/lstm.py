@@ -17,7 +17,6 @@ import os
 import pathlib
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
@@ -27,38 +26,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import layers  # noqa: E402
+from conv import load, milliseconds, step_function  # noqa: E402  (benchmarks/conv.py: the same timing)
 
 # (batch, time, features, units): forecast_lstm / sentiment_lstm-sized, translate-sized and music_lstm-sized.
 SHAPES = [(32, 24, 8, 32), (64, 40, 64, 128), (32, 100, 256, 256), (64, 100, 256, 1024)]
-
-
-def step_function(layer, sequence):
-    optimizer = keras.optimizers.Adam(1e-3)
-    layer(sequence)
-    optimizer.build(layer.trainable_variables)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(layer(sequence)))
-        gradients = tape.gradient(loss, layer.trainable_variables)
-        optimizer.apply(gradients, layer.trainable_variables)
-        return loss
-
-    step()  # Trace.
-    return step
-
-
-def milliseconds(step, steps: int) -> float:
-    started = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    float(loss)
-    return (time.perf_counter() - started) / steps * 1e3
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main():
@@ -73,8 +44,8 @@ def main():
     for batch, time_steps, features, units in SHAPES[: args.shapes]:
         sequence = tf.constant(np.random.default_rng(0).normal(size=(batch, time_steps, features)).astype("float32"))
         steps = {
-            "ours": step_function(keras.layers.RNN(layers.LSTMCell(units), return_sequences=True), sequence),
-            "keras": step_function(keras.layers.LSTM(units, return_sequences=True), sequence),
+            "ours": step_function(keras.layers.RNN(layers.LSTMCell(units), return_sequences=True), sequence, input_gradient=False),
+            "keras": step_function(keras.layers.LSTM(units, return_sequences=True), sequence, input_gradient=False),
         }
         count = max(1, round(args.milliseconds / max(milliseconds(steps["keras"], 1), 0.01)))
         times = {name: [] for name in steps}
