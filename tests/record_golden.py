@@ -3,7 +3,7 @@
     python -m tests.record_golden                 # re-record every recipe (make golden)
     python -m tests.record_golden music_lstm      # re-record some recipes only
 
-writes tests/golden_losses.json, which tests/test_golden_losses.py checks: each
+writes tests/golden_losses.json, which tests/test_recipes.py checks: each
 recipe trains `max_steps` steps (seed 0, batch 8, small widths, see `overrides`)
 and its final train and validation losses must match within GOLDEN_RTOL. A
 change to a layer, a dataset, a recipe or the trainer that changes what
@@ -64,10 +64,15 @@ def golden_run(name: str) -> dict:
     config = zoo.make_config(recipe, dict(values))
     with tempfile.TemporaryDirectory(prefix=f"golden-{name}-") as workdir:
         result = zoo.train(recipe, config, workdir, verbose=False)
+    return {**losses(result), "overrides": values}
+
+
+def losses(result) -> dict:
+    """{"train_loss", "validation_loss"}: the last records of a golden run's history."""
     train = [record for record in result.history if record["split"] == "train"][-1]
     validation = [record for record in result.history if record["split"] == "validation"][-1]
     assert train["step"] == STEPS, train
-    return {"train_loss": train["loss"], "validation_loss": validation["loss"], "overrides": values}
+    return {"train_loss": train["loss"], "validation_loss": validation["loss"]}
 
 
 def is_unavailable_data(error: Exception) -> bool:

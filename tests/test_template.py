@@ -28,8 +28,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 COPIES = {"my_digits": "digits_mlp", "my_tunes": "music_lstm", "my_transformer": "music_transformer"}
 GENERATED_TESTS = [
     "tests/zoo/test_registry.py::test_every_recipe_honours_the_contract",
-    "tests/test_golden_losses.py::test_short_run_reaches_the_golden_losses",
-    "tests/test_recipes.py",
+    "tests/test_recipes.py::test_short_run_reaches_the_golden_losses",
+    "tests/test_recipes.py::test_recipe_trains_and_its_checkpoint_reloads_identically",
 ]
 
 
