@@ -1,13 +1,15 @@
 """Exact resume: a run killed with SIGKILL and rerun ends bit-identical to one never killed.
 
-Each case runs the zoo's `train` command in a subprocess through tests/kill_at.py,
+Each kill runs the zoo's `train` command in a subprocess through tests/kill_at.py,
 so the process SIGKILLs itself at a known point: mid-epoch between two
 checkpoints ("step:N"), inside an
 end-of-epoch evaluation ("eval:N") or inside a checkpoint save ("save:N").
 Each recipe's run is killed at all three points in turn (each rerun resuming
 from what the previous kill left), then rerun without the hook to the end; its
 final and best weights and its metrics.jsonl must equal those of an
-uninterrupted run with the same seed, bit for bit.
+uninterrupted run with the same seed, bit for bit. The uninterrupted run and the
+last rerun go through the same command line in this process (`cli.main`): only a
+kill needs a process of its own, and each costs about 10 s of TensorFlow start-up.
 
 The MLP has dropout, so its RNG state must be in the checkpoint; the sequence
 recipe (an LSTM language model with gradient clipping and a cosine schedule)
@@ -27,8 +29,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo.commands import cli
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow  # About a minute: a dozen processes, each paying TensorFlow start-up.
+pytestmark = pytest.mark.slow  # Six processes, each paying TensorFlow start-up.
 
 # digits: 1257 training rows, batch 128 -> 10 steps per epoch; checkpoints at
 # steps 4, 8, 10 (end of epoch 1), 12, 16, 20, ...
@@ -39,13 +43,18 @@ SEQUENCE = ["music_lstm", "epochs=1", "checkpoint_seconds=0", "max_steps=9", "le
             "checkpoint_every=3", "seed=2"]
 
 
-def zoo_train(workdir, arguments, kill_at=None):
+def killed_train(workdir, arguments, kill_at):
+    """`train` in a process of its own that SIGKILLs itself at `kill_at`."""
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
-    entry = ["-m", "tests.kill_at", kill_at] if kill_at else ["-m", "zoo"]
     return subprocess.run(
-        [sys.executable, *entry, "train", *arguments, "--workdir", str(workdir), "--quiet"],
+        [sys.executable, "-m", "tests.kill_at", kill_at, "train", *arguments, "--workdir", str(workdir), "--quiet"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
+
+
+def train(workdir, arguments):
+    """The same `train` command, run to its end in this process."""
+    assert cli.main(["train", *arguments, "--workdir", str(workdir), "--quiet"]) == 0
 
 
 def h5_arrays(path) -> dict:
@@ -83,8 +92,7 @@ def references(tmp_path_factory):
     runs = {}
     for arguments in (MLP, SEQUENCE):
         workdir = tmp_path_factory.mktemp(f"reference_{arguments[0]}")
-        done = zoo_train(workdir, arguments)
-        assert done.returncode == 0, done.stderr
+        train(workdir, arguments)
         runs[arguments[0]] = workdir
     return runs
 
@@ -115,15 +123,14 @@ ARGUMENTS = {"digits_mlp": MLP, "music_lstm": SEQUENCE}
 def test_killed_runs_resume_bit_identically(tmp_path, references, recipe):
     arguments = ARGUMENTS[recipe]
     for kill_at, listed, orphan in KILL_CHAINS[recipe]:
-        killed = zoo_train(tmp_path, arguments, kill_at=kill_at)
+        killed = killed_train(tmp_path, arguments, kill_at)
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         assert checkpoint_list(tmp_path) == listed, kill_at
         if orphan:
             assert (tmp_path / "checkpoints" / f"{orphan}.index").exists(), kill_at
         assert not (tmp_path / "final.weights.h5").exists()
 
-    resumed = zoo_train(tmp_path, arguments)
-    assert resumed.returncode == 0, resumed.stderr
+    train(tmp_path, arguments)
     assert_same_run(references[recipe], tmp_path)
 
 
