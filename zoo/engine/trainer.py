@@ -175,6 +175,7 @@ class Trainer:
             if resumed:
                 say(self.verbose, f"Resuming {self.recipe.name} from step {resumed_from} in {self.run.path}.")
             self.run.truncate_metrics(resumed_from, keep=int(self.state.records.numpy()))
+            self._records_restored = int(self.state.records.numpy())
             self._loop(started)
             return self._finish(started, resumed_from)
         finally:
@@ -323,7 +324,8 @@ class Trainer:
         validation = [r for r in history if r["split"] == "validation"]
         best = min(validation, key=lambda r: r["loss"]) if validation else {}
         hook = self.recipe.hook("report") if self.chief else None
-        if self.chief:
+        # A rerun of a finished run adds no record: its curves.png is already drawn.
+        if self.chief and (int(self.state.records.numpy()) != self._records_restored or not self.run.curves.exists()):
             plots.training_curves(history, self.recipe.headline, self.run.curves)
         report = (hook(self.model, self.splits, self.config, self.run.path) or {}) if hook else {}
         return TrainResult(
