@@ -8,7 +8,7 @@ and call arguments). For each layer this rebuilds it from its config on JAX,
 loads the same weights, and records in CASES_DIR/results.json:
 
 - the largest difference between its outputs and TensorFlow's;
-- whether `jax.grad` of the summed outputs through `stateless_call` is finite;
+- whether `jax.grad` of the summed outputs through `stateless_call` (under `jax.jit`) is finite;
 - whether a `.keras` file round trip gives the same outputs;
 
 and, for RNNCell, the gradient-clipping lesson at a small size: over 60 steps
@@ -49,7 +49,7 @@ def summed_output_gradients(model, inputs, call_arguments):
         outputs, _ = model.stateless_call(trainable_values, non_trainable, *inputs, **call_arguments)
         return keras.ops.sum(outputs)
 
-    return jax.grad(loss)(trainable)
+    return jax.jit(jax.grad(loss))(trainable)  # Compiled, as Keras's own JAX trainer runs it: faster than op by op.
 
 
 def clipping_lesson() -> dict:
