@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 import json
 import logging as std_logging
+import os
 import pathlib
 import re
 import sys
@@ -124,6 +125,9 @@ def run_train(args) -> int:
     workdir = args.workdir or rundir.default_workdir(name)
     # A wrong --workdir too is refused before TensorFlow loads (the trainer checks again).
     rundir.check_resumable(workdir, name, config_lib.to_dict(config), {"path": str(path)})
+    data_path = getattr(config, "data_path", "")  # Your own file, for the recipes that read one: checked now too.
+    if data_path and not os.path.isfile(data_path):
+        raise errors.UserError(f"data_path={data_path!r} does not exist (or is not a file); pass an existing UTF-8 text file.")
     cluster.join()  # Under a TF_CONFIG cluster: every worker is here, or one line names the missing one.
     import zoo
     from zoo.engine import runs

@@ -172,6 +172,23 @@ def _check_writable(folder: pathlib.Path, what: str, remedy: str) -> None:
         raise errors.UserError(f"{what} ({error.strerror}); {remedy}") from None
 
 
+def _check_creatable(folder: pathlib.Path) -> None:
+    """UserError when `folder` does not exist and could not be made: the nearest existing folder
+    above it is a file, or cannot be written. Creates nothing (RunDir.prepare writes to find out)."""
+    above = folder.absolute()
+    while not above.exists():
+        above = above.parent
+    if above == folder.absolute():
+        return
+    if not above.is_dir():
+        reason = f"{str(above)!r} is a file, not a folder"
+    elif not os.access(above, os.W_OK | os.X_OK):
+        reason = f"{str(above)!r} cannot be written"
+    else:
+        return
+    raise errors.UserError(f"Workdir {str(folder)!r} cannot be written ({reason}); pass --workdir with a writable directory.")
+
+
 def _is_own_scratch(name: str) -> bool:
     """The lock file, and temporary files a killed write of ours may leave behind."""
     return name == files.LOCK_NAME or name.startswith((".tmp-", ".write-test-")) or (name.startswith(".") and name.endswith(".tmp"))
@@ -253,6 +270,7 @@ def check_resumable(run, recipe_name: str, config: dict, recipe_file=None):
     run = run if isinstance(run, RunDir) else RunDir(run)
     if run.path.exists() and not run.path.is_dir():
         raise errors.UserError(f"Workdir {str(run.path)!r} is a file, not a folder; pass another --workdir.")
+    _check_creatable(run.path)
     if run.checkpoints.exists():  # As RunDir.prepare checks it, and in the same order.
         _check_writable(run.checkpoints, f"{run.checkpoints} cannot be written", "fix it (nothing was trained or changed) and rerun.")
     saved = run.read_config() if run.path.is_dir() else None
