@@ -36,12 +36,12 @@ def _fresh_keras_state():
 # `pytest -n 2 --dist loadfile --durations=0` in a fresh clone), run first: with
 # one worker per file, a long file started last leaves the other worker idle.
 # `make test` passes --no-loadscope-reorder so that xdist keeps this order.
-LONGEST_FIRST = (  # By each file's summed --durations in a full run (2026-12-02, 834 tests), longest first.
-    "test_recipes.py", "test_notebooks.py", "test_multi_worker.py", "test_resume.py", "zoo/test_trainer.py",
-    "test_tune.py", "test_template.py", "test_gallery.py", "test_pretrained.py", "test_transformer_recipes.py", "test_cli_errors.py",
-    "layers/test_jax_backend.py", "test_checkpoints.py", "test_translation.py", "test_install.py",
-    "test_nothing_lost.py", "zoo/test_cli.py", "test_features.py", "test_compare.py", "layers/test_decoder_block.py",
-    "test_generate.py", "test_perceptron_gates.py", "test_examples.py",
+LONGEST_FIRST = (  # By each file's summed wall time in a full run (2026-12-03, 898 tests), longest first.
+    "test_recipes.py", "test_multi_worker.py", "test_notebooks.py", "test_resume.py", "zoo/test_trainer.py", "test_gallery.py",
+    "test_template.py", "test_transformer_recipes.py", "test_tune.py", "test_pretrained.py", "test_checkpoints.py",
+    "test_translation.py", "layers/test_jax_backend.py", "test_cli_errors.py", "test_install.py", "test_nothing_lost.py",
+    "test_features.py", "zoo/test_cli.py", "test_compare.py", "test_generate.py", "layers/test_decoder_block.py",
+    "test_examples.py", "test_forecast.py", "layers/test_transformer_block.py", "test_perceptron_gates.py",
 )
 
 
