@@ -26,23 +26,13 @@ NAMES = ("music_rnn", "music_lstm", "music_transformer")
 LENGTH = 600
 
 
-def row(label, population, novelty="") -> str:
-    bars = population["bars"]
-    middle = "-".join(f"{value:g}" for value in bars["quartiles"][::2]) if bars else ""
-    distances = (f"{population['meters_distance']:.2f} | {population['keys_distance']:.2f}"
-                 if "meters_distance" in population else "0 | 0")
-    return (f"| {label} | {population['valid']:.0%} | {population['bars_in_meter']:.0%} | "
-            f"{population['balanced_repeats']:.0%} | {distances} | {bars.get('median', 0):g} ({middle}) | {novelty} |")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tunes", type=int, default=60)
     parser.add_argument("--temperatures", default="0.8,1.0")
     args = parser.parse_args(argv)
     temperatures = [float(value) for value in args.temperatures.split(",")]
-    lines = ["| model | temperature | valid | bars in meter | balanced repeats | meter distance | key distance "
-             "| bars: median (middle half) | novelty: median, worst |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [f"| model | temperature | {tune_report.TABLE_COLUMNS} |", "|---|---|---|---|---|---|---|---|---|"]
     training = training_population = baseline = None
     for name in NAMES:
         loaded = zoo.load(name, pretrained=True)
@@ -53,13 +43,12 @@ def main(argv=None) -> int:
         for temperature in temperatures:
             generation = zoo.generate(loaded, length=LENGTH, temperature=temperature, seed=0, num_tunes=args.tunes)
             report = tune_report.compare([tune.abc for tune in generation.tunes], training, baseline, training_population)
-            novelty = report["generated"]["novelty"]
-            lines.append(row(f"{name} | {temperature:g}", report["generated"],
-                             f"{novelty['median']:.0%}, {novelty['worst']:.0%}" if novelty else ""))
+            lines.append(tune_report.table_row(f"{name} | {temperature:g}", report["generated"],
+                                               tune_report.novelty_cell(report["generated"]["novelty"])))
             print(lines[-1], flush=True)
     held_out = report["baseline_novelty"]
-    lines.append(row(f"training tunes ({training_population['tunes']}; {training_population['parsed']} parsed) | -",
-                     training_population, f"held-out real tunes: {held_out['median']:.0%}, {held_out['worst']:.0%}"))
+    lines.append(tune_report.table_row(f"training tunes ({training_population['tunes']}; {training_population['parsed']} parsed) | -",
+                                       training_population, f"held-out real tunes: {tune_report.novelty_cell(held_out)}"))
     print("\n".join(lines))
     return 0
 

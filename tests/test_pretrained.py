@@ -545,6 +545,38 @@ def test_ship_writes_card_manifest_and_reuses_finished_seeds(tmp_path, monkeypat
     assert again["test_metrics"] == card["test_metrics"]
 
 
+def test_card_only_adds_the_tune_report_and_keeps_every_other_file(tmp_path, monkeypatch):
+    """`zoo ship music_rnn --card-only` on a private copy: the card gains its tunes, nothing else changes."""
+    from zoo.hub import ship as cards
+
+    monkeypatch.setattr(cards, "SAMPLE_TUNES", 3)
+    entry = json.loads(json.dumps(MANIFEST["models"]["music_rnn"]))
+    for spec in entry["files"].values():
+        (tmp_path / spec["path"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(pretrained.ROOT / spec["path"], tmp_path / spec["path"])
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"models": {"music_rnn": entry}}))
+    destination = tmp_path / "pretrained" / "music_rnn"
+    before = {path.name: path.read_bytes() for path in destination.iterdir()}
+
+    card = cards.refresh_card("music_rnn", destination=destination, manifest_path=manifest, root=tmp_path)
+
+    rows = card["samples"]["rows"]
+    assert [row["temperature"] for row in rows] == [0.8, 1.0] and all(row["tunes"] == 3 for row in rows)
+    assert rows[0]["command"] == "python -m zoo generate music_rnn --pretrained --num-tunes 3 --length 600 --temperature 0.8 --seed 0 --report"
+    assert all(row["report"]["generated"]["tunes"] == 3 and row["report"]["training"]["tunes"] > 100 for row in rows)
+    original = json.loads(before["card.json"])
+    assert {key: value for key, value in card.items() if key != "samples"} == {key: value for key, value in original.items() if key != "samples"}
+    after = {path.name: path.read_bytes() for path in destination.iterdir()}
+    assert after.keys() == before.keys()
+    assert {name: data for name, data in after.items() if name not in ("card.json", "MODEL_CARD.md")} == {
+        name: data for name, data in before.items() if name not in ("card.json", "MODEL_CARD.md")}
+    assert pretrained.read_card("music_rnn", manifest, root=tmp_path) == card  # The manifest names the new card.
+    text = after["MODEL_CARD.md"].decode()
+    assert "## Tunes" in text and f"| 0.8 | {rows[0]['valid']}/3 (" in text and rows[1]["command"] in text
+    assert not list(tmp_path.glob("pretrained/.music_rnn.new")) + list(tmp_path.glob("pretrained/.music_rnn.old"))  # Swapped in.
+
+
 def test_ship_refuses_a_seed_override():
     from zoo.hub import ship as cards
 

@@ -42,6 +42,12 @@ SEED_RECORD = "ship_seed.json"
 
 
 CURVES_ROLE = "curves_seed_"  # Manifest roles of each seed's metrics.jsonl: curves_seed_0, ...
+# A music model's card also reports its tunes (zoo/inference/tune_report.py): at each temperature,
+# SAMPLE_TUNES tunes drawn from the shipped weights as `SAMPLE_COMMAND` draws them.
+SAMPLE_TUNES = 60
+SAMPLE_LENGTH = 600
+SAMPLE_TEMPERATURES = (0.8, 1.0)
+SAMPLE_COMMAND = "python -m zoo generate {name} --pretrained --num-tunes {tunes} --length {length} --temperature {temperature:g} --seed 0 --report"
 
 
 def parse_seeds(text: str) -> list:
@@ -90,6 +96,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
     # Evaluate the weights file exactly as a user (and the tests) will load it.
     shipped = runs.load_run(recipe, best_dir)
     shipped_test = runs.evaluate_model(recipe, shipped.model, shipped.splits, "test")
+    samples = tune_samples(name, shipped)
 
     # Everything is written to a staging folder first and swapped in at the end.
     staging = destination.with_name(f".{destination.name}.new")
@@ -156,7 +163,8 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
         "parameters": int(shipped.model.count_params()),
         "weights": {"file": "model.weights.h5", "bytes": weights_bytes, "sha256": weights_sha},
         "config": config_lib.to_dict(shipped.config),
-        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "created": _now(),
+        **({"samples": samples} if samples else {}),
     }
     _write_json(staging / "card.json", card)
     (staging / "MODEL_CARD.md").write_text(render_card(card))
@@ -189,6 +197,75 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
         "test_metrics": summary,
         "shipped_test_metrics": shipped_test,
     }
+    swap_in(staging, destination, name, entry, manifest_path)
+    return card
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def tune_samples(name: str, loaded, tunes=None) -> dict:
+    """The tune report of a music model's own tunes at each of SAMPLE_TEMPERATURES; {} for a model
+    that writes no ABC tunes (a text model, or one that does not generate).
+
+    `loaded`: what zoo.load returns. Each temperature's row holds the command that
+    draws the same tunes, the valid count and the report against the training file.
+    """
+    import zoo
+    from zoo.inference import tune_report
+
+    if loaded.recipe.hook("generate") is None:
+        return {}
+    tunes = tunes or SAMPLE_TUNES
+    rows, training, population = [], None, None
+    for temperature in SAMPLE_TEMPERATURES:
+        generation = zoo.generate(loaded, length=SAMPLE_LENGTH, temperature=temperature, seed=0, num_tunes=tunes)
+        if not generation.tunes:
+            return {}
+        if training is None:
+            training = tune_report.training_tunes(loaded.info)
+            population = tune_report.describe_training(training)
+        report = tune_report.compare([tune.abc for tune in generation.tunes], training,
+                                     loaded.info.extras.get("validation_songs", ()), population)
+        rows.append({
+            "temperature": temperature,
+            "command": SAMPLE_COMMAND.format(name=name, tunes=tunes, length=SAMPLE_LENGTH, temperature=temperature),
+            "valid": sum(tune.valid for tune in generation.tunes),
+            "tunes": len(generation.tunes),
+            "report": report,
+        })
+    return {"rows": rows, "created": _now()}
+
+
+def refresh_card(name: str, destination=None, manifest_path=None, root=None) -> dict:
+    """Rewrites the card of shipped checkpoint `name` from its own files, with the samples of its
+    weights (`zoo ship NAME --card-only`): no training, the weights, config and curves unchanged.
+
+    The new folder is staged beside the old one and swapped in as `ship` does. `root`: where the
+    manifest's relative paths start (default: the checkout).
+    """
+    destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
+    loaded = pretrained.load(name, manifest_path, root)  # Every file verified against the manifest.
+    card = pretrained.read_card(name, manifest_path, root)
+    samples = tune_samples(name, loaded)
+    card.pop("samples", None)
+    if samples:
+        card["samples"] = samples
+    entry = pretrained.entry_for(name, manifest_path)
+    staging = destination.with_name(f".{destination.name}.new")
+    if staging.exists():
+        shutil.rmtree(staging)  # Our own, left by a ship killed before its swap.
+    staging.mkdir(parents=True)
+    for spec in entry["files"].values():
+        file_name = pathlib.Path(spec["path"]).name
+        if file_name not in ("card.json", "MODEL_CARD.md"):
+            if pretrained.copy_verified(destination / file_name, staging / file_name) != spec["sha256"]:
+                raise errors.UserError(f"{destination / file_name} fails its check against the manifest; reship {name}.")
+    _write_json(staging / "card.json", card)
+    (staging / "MODEL_CARD.md").write_text(render_card(card))
+    for role, file_name in (("card", "card.json"), ("model_card", "MODEL_CARD.md")):
+        entry["files"][role] = {**entry["files"][role], "sha256": files.sha256_file(staging / file_name)}
     swap_in(staging, destination, name, entry, manifest_path)
     return card
 
@@ -321,6 +398,39 @@ def _format(value) -> str:
     return str(value)
 
 
+def _samples_lines(card: dict) -> list:
+    """The card's tune report: the shipped weights' tunes beside the training file's."""
+    from zoo.inference import music, tune_report
+
+    samples = card.get("samples")
+    if not samples:
+        return []
+    first = samples["rows"][0]
+    training, held_out = first["report"]["training"], first["report"].get("baseline_novelty")
+    lines = [
+        "",
+        "## Tunes",
+        "",
+        f"The shipped weights' own tunes ({samples['created']}), beside the {training['tunes']} tunes of the training "
+        "file the recipe loads (zoo/inference/tune_report.py). Each row's tunes are drawn by its command "
+        f"(seeds 0 to {first['tunes'] - 1}, the first tune of each sample, cut at bar line {music.MAX_BARS}). Valid: "
+        "parses and has notes. Meter and key distance: total variation from the training shares. Novelty: the longest "
+        "stretch of a tune's body found verbatim in a training tune, as a share of the body.",
+        "",
+        f"| temperature | {tune_report.TABLE_COLUMNS} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for sample in samples["rows"]:
+        valid = f"{sample['valid']}/{sample['tunes']} ({sample['valid'] / sample['tunes']:.0%})"
+        generated = sample["report"]["generated"]
+        lines.append(tune_report.table_row(f"{sample['temperature']:g}", generated, tune_report.novelty_cell(generated["novelty"]), valid))
+    held_out_cell = f"held-out real tunes: {tune_report.novelty_cell(held_out)}" if held_out else ""
+    lines.append(tune_report.table_row("training tunes", training, held_out_cell,
+                                       f"{training['valid']:.0%} of {training['parsed']} parsed"))
+    lines += ["", "Commands:", ""] + [f"- `{sample['command']}`" for sample in samples["rows"]]
+    return lines
+
+
 def render_card(card: dict) -> str:
     """MODEL_CARD.md from card.json's dict."""
     seeds = ", ".join(map(str, card["seeds"]))
@@ -365,6 +475,7 @@ def render_card(card: dict) -> str:
             f"{validation.get('loss', float('nan')):.4f}, {seed_record['steps']} steps, "
             f"{seed_record['wall_time_s']:.1f} s"
         )
+    lines += _samples_lines(card)
     hardware = card["hardware"]
     versions = card["versions"]
     gpus = ", ".join(hardware["gpus"]) or "none"

@@ -189,6 +189,26 @@ def _summary(shares) -> dict:
     return {"median": statistics.median(shares), "worst": max(shares), "tunes": len(shares)} if shares else {}
 
 
+TABLE_COLUMNS = ("valid | bars in meter | balanced repeats | meter distance | key distance "
+                 "| bars: median (middle half) | novelty: median, worst")
+
+
+def table_row(label: str, population: dict, novelty: str = "", valid: str = "") -> str:
+    """One markdown row of TABLE_COLUMNS for a population (`compare`'s "generated" or "training"),
+    after the `label` cell(s); `valid` replaces the valid share."""
+    bars = population["bars"]
+    middle = "-".join(f"{value:g}" for value in bars["quartiles"][::2]) if bars else ""
+    distances = (f"{population['meters_distance']:.2f} | {population['keys_distance']:.2f}"
+                 if "meters_distance" in population else "0 | 0")
+    return (f"| {label} | {valid or format(population['valid'], '.0%')} | {population['bars_in_meter']:.0%} | "
+            f"{population['balanced_repeats']:.0%} | {distances} | {bars.get('median', 0):g} ({middle}) | {novelty} |")
+
+
+def novelty_cell(summary: dict) -> str:
+    """"median, worst" of a novelty summary (`_summary`), as shares."""
+    return f"{summary['median']:.0%}, {summary['worst']:.0%}" if summary else ""
+
+
 def format_report(report, top: int = 4) -> str:
     """The report as a few lines of text."""
     generated, training = report["generated"], report["training"]
