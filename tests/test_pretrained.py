@@ -577,6 +577,15 @@ def test_card_only_adds_the_tune_report_and_keeps_every_other_file(tmp_path, mon
     assert not list(tmp_path.glob("pretrained/.music_rnn.new")) + list(tmp_path.glob("pretrained/.music_rnn.old"))  # Swapped in.
 
 
+@pytest.mark.parametrize("name", [name for name in ("music_rnn", "music_lstm", "music_transformer") if name in SHIPPED])
+def test_every_music_card_reports_its_tunes_and_writes_valid_ones(name):
+    """The card's tune report: at temperature 0.8 at least 95% of the shipped model's tunes are valid."""
+    samples = pretrained.read_card(name)["samples"]
+    first = samples["rows"][0]
+    assert first["temperature"] == 0.8 and first["tunes"] >= 60 and first["valid"] >= 0.95 * first["tunes"]
+    assert first["command"].startswith(f"python -m zoo generate {name} --pretrained --num-tunes {first['tunes']} ")
+
+
 def test_ship_refuses_a_seed_override():
     from zoo.hub import ship as cards
 
