@@ -105,6 +105,7 @@ golden: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/trainer_vs_fit.py
+	$(PY) benchmarks/trainer_vs_jax.py
 	$(PY) benchmarks/attention.py
 	$(PY) benchmarks/music_models.py
 	$(PY) benchmarks/tune_report.py
