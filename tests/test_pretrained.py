@@ -549,7 +549,9 @@ def test_card_only_adds_the_tune_report_and_keeps_every_other_file(tmp_path, mon
     """`zoo ship music_rnn --card-only` on a private copy: the card gains its tunes, nothing else changes."""
     from zoo.hub import ship as cards
 
-    monkeypatch.setattr(cards, "SAMPLE_TUNES", 3)
+    from zoo.inference import tune_report
+
+    monkeypatch.setattr(tune_report, "CARD_TUNES", 3)
     entry = json.loads(json.dumps(MANIFEST["models"]["music_rnn"]))
     for spec in entry["files"].values():
         (tmp_path / spec["path"]).parent.mkdir(parents=True, exist_ok=True)
@@ -559,14 +561,15 @@ def test_card_only_adds_the_tune_report_and_keeps_every_other_file(tmp_path, mon
     destination = tmp_path / "pretrained" / "music_rnn"
     before = {path.name: path.read_bytes() for path in destination.iterdir()}
 
-    card = cards.refresh_card("music_rnn", destination=destination, manifest_path=manifest, root=tmp_path)
+    card = cards.refresh_card("music_rnn", tune_report.card_sections, destination=destination, manifest_path=manifest, root=tmp_path)
 
-    rows = card["samples"]["rows"]
+    (section,) = card["sections"]
+    rows = section["rows"]
     assert [row["temperature"] for row in rows] == [0.8, 1.0] and all(row["tunes"] == 3 for row in rows)
     assert rows[0]["command"] == "python -m zoo generate music_rnn --pretrained --num-tunes 3 --length 600 --temperature 0.8 --seed 0 --report"
     assert all(row["report"]["generated"]["tunes"] == 3 and row["report"]["training"]["tunes"] > 100 for row in rows)
     original = json.loads(before["card.json"])
-    assert {key: value for key, value in card.items() if key != "samples"} == {key: value for key, value in original.items() if key != "samples"}
+    assert {key: value for key, value in card.items() if key != "sections"} == {key: value for key, value in original.items() if key != "sections"}
     after = {path.name: path.read_bytes() for path in destination.iterdir()}
     assert after.keys() == before.keys()
     assert {name: data for name, data in after.items() if name not in ("card.json", "MODEL_CARD.md")} == {
@@ -580,8 +583,8 @@ def test_card_only_adds_the_tune_report_and_keeps_every_other_file(tmp_path, mon
 @pytest.mark.parametrize("name", [name for name in ("music_rnn", "music_lstm", "music_transformer") if name in SHIPPED])
 def test_every_music_card_reports_its_tunes_and_writes_valid_ones(name):
     """The card's tune report: at temperature 0.8 at least 95% of the shipped model's tunes are valid."""
-    samples = pretrained.read_card(name)["samples"]
-    first = samples["rows"][0]
+    (section,) = [section for section in pretrained.read_card(name)["sections"] if section["title"] == "Tunes"]
+    first = section["rows"][0]
     assert first["temperature"] == 0.8 and first["tunes"] >= 60 and first["valid"] >= 0.95 * first["tunes"]
     assert first["command"].startswith(f"python -m zoo generate {name} --pretrained --num-tunes {first['tunes']} ")
 

@@ -196,8 +196,9 @@ def tune(recipe, *, search="random", trials=10, fixed=None, **options) -> dict:
 def ship(name, overrides=(), *, seeds=(0, 1, 2), **options) -> dict:
     """Trains each seed, ships the best to pretrained/NAME with its card, and returns the card."""
     from zoo.hub import ship as shipping
+    from zoo.inference import tune_report
 
-    return shipping.ship(name, overrides, seeds, **options)
+    return shipping.ship(name, overrides, seeds, **{"sections": tune_report.card_sections, **options})
 
 
 def export(model, out, *, format="savedmodel"):

@@ -42,12 +42,6 @@ SEED_RECORD = "ship_seed.json"
 
 
 CURVES_ROLE = "curves_seed_"  # Manifest roles of each seed's metrics.jsonl: curves_seed_0, ...
-# A music model's card also reports its tunes (zoo/inference/tune_report.py): at each temperature,
-# SAMPLE_TUNES tunes drawn from the shipped weights as `SAMPLE_COMMAND` draws them.
-SAMPLE_TUNES = 60
-SAMPLE_LENGTH = 600
-SAMPLE_TEMPERATURES = (0.8, 1.0)
-SAMPLE_COMMAND = "python -m zoo generate {name} --pretrained --num-tunes {tunes} --length {length} --temperature {temperature:g} --seed 0 --report"
 
 
 def parse_seeds(text: str) -> list:
@@ -60,8 +54,14 @@ def parse_seeds(text: str) -> list:
     return seeds
 
 
-def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None) -> dict:
-    """Trains `name` for each seed, ships the best and writes its card; returns the card."""
+def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destination=None, manifest_path=None,
+         sections=None) -> dict:
+    """Trains `name` for each seed, ships the best and writes its card; returns the card.
+
+    `sections(name, loaded)`, when given, returns the card's extra sections for the shipped
+    model (zoo.ship passes the tune report's, zoo/inference/tune_report.py): a list of
+    {"title", "markdown", ...}, kept in card.json and rendered after the results.
+    """
     from zoo.engine import config as config_lib
     from zoo.engine import registry, rundir
 
@@ -72,10 +72,10 @@ def ship(name, overrides=(), seeds=(0, 1, 2), workdir=None, verbose=True, destin
     root = pathlib.Path(workdir or rundir.default_workdir("ship", name))
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
     with files.owned(root):
-        return _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose)
+        return _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose, sections)
 
 
-def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose) -> dict:
+def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verbose, sections) -> dict:
     from zoo.engine import config as config_lib
     from zoo.engine import rundir, runs
 
@@ -96,7 +96,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
     # Evaluate the weights file exactly as a user (and the tests) will load it.
     shipped = runs.load_run(recipe, best_dir)
     shipped_test = runs.evaluate_model(recipe, shipped.model, shipped.splits, "test")
-    samples = tune_samples(name, shipped)
+    extra_sections = sections(name, shipped) if sections else []
 
     # Everything is written to a staging folder first and swapped in at the end.
     staging = destination.with_name(f".{destination.name}.new")
@@ -164,7 +164,7 @@ def _ship(name, recipe, overrides, seeds, root, destination, manifest_path, verb
         "weights": {"file": "model.weights.h5", "bytes": weights_bytes, "sha256": weights_sha},
         "config": config_lib.to_dict(shipped.config),
         "created": _now(),
-        **({"samples": samples} if samples else {}),
+        **({"sections": extra_sections} if extra_sections else {}),
     }
     _write_json(staging / "card.json", card)
     (staging / "MODEL_CARD.md").write_text(render_card(card))
@@ -205,42 +205,10 @@ def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def tune_samples(name: str, loaded, tunes=None) -> dict:
-    """The tune report of a music model's own tunes at each of SAMPLE_TEMPERATURES; {} for a model
-    that writes no ABC tunes (a text model, or one that does not generate).
-
-    `loaded`: what zoo.load returns. Each temperature's row holds the command that
-    draws the same tunes, the valid count and the report against the training file.
-    """
-    import zoo
-    from zoo.inference import tune_report
-
-    if loaded.recipe.hook("generate") is None:
-        return {}
-    tunes = tunes or SAMPLE_TUNES
-    rows, training, population = [], None, None
-    for temperature in SAMPLE_TEMPERATURES:
-        generation = zoo.generate(loaded, length=SAMPLE_LENGTH, temperature=temperature, seed=0, num_tunes=tunes)
-        if not generation.tunes:
-            return {}
-        if training is None:
-            training = tune_report.training_tunes(loaded.info)
-            population = tune_report.describe_training(training)
-        report = tune_report.compare([tune.abc for tune in generation.tunes], training,
-                                     loaded.info.extras.get("validation_songs", ()), population)
-        rows.append({
-            "temperature": temperature,
-            "command": SAMPLE_COMMAND.format(name=name, tunes=tunes, length=SAMPLE_LENGTH, temperature=temperature),
-            "valid": sum(tune.valid for tune in generation.tunes),
-            "tunes": len(generation.tunes),
-            "report": report,
-        })
-    return {"rows": rows, "created": _now()}
-
-
-def refresh_card(name: str, destination=None, manifest_path=None, root=None) -> dict:
-    """Rewrites the card of shipped checkpoint `name` from its own files, with the samples of its
-    weights (`zoo ship NAME --card-only`): no training, the weights, config and curves unchanged.
+def refresh_card(name: str, sections, destination=None, manifest_path=None, root=None) -> dict:
+    """Rewrites the card of shipped checkpoint `name` from its own files, with the extra sections
+    `sections(name, loaded)` gives for its weights (`zoo ship NAME --card-only`): no training,
+    the weights, config and curves unchanged.
 
     The new folder is staged beside the old one and swapped in as `ship` does. `root`: where the
     manifest's relative paths start (default: the checkout).
@@ -248,10 +216,10 @@ def refresh_card(name: str, destination=None, manifest_path=None, root=None) -> 
     destination = pathlib.Path(destination or pretrained.PRETRAINED_DIR / name)
     loaded = pretrained.load(name, manifest_path, root)  # Every file verified against the manifest.
     card = pretrained.read_card(name, manifest_path, root)
-    samples = tune_samples(name, loaded)
-    card.pop("samples", None)
-    if samples:
-        card["samples"] = samples
+    card.pop("sections", None)
+    extra_sections = sections(name, loaded)
+    if extra_sections:
+        card["sections"] = extra_sections
     entry = pretrained.entry_for(name, manifest_path)
     staging = destination.with_name(f".{destination.name}.new")
     if staging.exists():
@@ -398,39 +366,6 @@ def _format(value) -> str:
     return str(value)
 
 
-def _samples_lines(card: dict) -> list:
-    """The card's tune report: the shipped weights' tunes beside the training file's."""
-    from zoo.inference import music, tune_report
-
-    samples = card.get("samples")
-    if not samples:
-        return []
-    first = samples["rows"][0]
-    training, held_out = first["report"]["training"], first["report"].get("baseline_novelty")
-    lines = [
-        "",
-        "## Tunes",
-        "",
-        f"The shipped weights' own tunes ({samples['created']}), beside the {training['tunes']} tunes of the training "
-        "file the recipe loads (zoo/inference/tune_report.py). Each row's tunes are drawn by its command "
-        f"(seeds 0 to {first['tunes'] - 1}, the first tune of each sample, cut at bar line {music.MAX_BARS}). Valid: "
-        "parses and has notes. Meter and key distance: total variation from the training shares. Novelty: the longest "
-        "stretch of a tune's body found verbatim in a training tune, as a share of the body.",
-        "",
-        f"| temperature | {tune_report.TABLE_COLUMNS} |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for sample in samples["rows"]:
-        valid = f"{sample['valid']}/{sample['tunes']} ({sample['valid'] / sample['tunes']:.0%})"
-        generated = sample["report"]["generated"]
-        lines.append(tune_report.table_row(f"{sample['temperature']:g}", generated, tune_report.novelty_cell(generated["novelty"]), valid))
-    held_out_cell = f"held-out real tunes: {tune_report.novelty_cell(held_out)}" if held_out else ""
-    lines.append(tune_report.table_row("training tunes", training, held_out_cell,
-                                       f"{training['valid']:.0%} of {training['parsed']} parsed"))
-    lines += ["", "Commands:", ""] + [f"- `{sample['command']}`" for sample in samples["rows"]]
-    return lines
-
-
 def render_card(card: dict) -> str:
     """MODEL_CARD.md from card.json's dict."""
     seeds = ", ".join(map(str, card["seeds"]))
@@ -475,7 +410,8 @@ def render_card(card: dict) -> str:
             f"{validation.get('loss', float('nan')):.4f}, {seed_record['steps']} steps, "
             f"{seed_record['wall_time_s']:.1f} s"
         )
-    lines += _samples_lines(card)
+    for section in card.get("sections", []):
+        lines += ["", f"## {section['title']}", "", section["markdown"]]
     hardware = card["hardware"]
     versions = card["versions"]
     gpus = ", ".join(hardware["gpus"]) or "none"

@@ -238,3 +238,67 @@ def format_report(report, top: int = 4) -> str:
             line += f" (held-out real tunes: {report['baseline_novelty']['median']:.0%}, {report['baseline_novelty']['worst']:.0%})"
         lines.append(line)
     return "\n".join(lines)
+
+
+# A music model's card reports its own tunes (zoo ship, zoo ship --card-only): at each
+# temperature, CARD_TUNES tunes drawn from the shipped weights as CARD_COMMAND draws them.
+CARD_TUNES = 60
+CARD_LENGTH = 600
+CARD_TEMPERATURES = (0.8, 1.0)
+CARD_COMMAND = ("python -m zoo generate {name} --pretrained --num-tunes {tunes} --length {length} "
+                "--temperature {temperature:g} --seed 0 --report")
+
+
+def card_sections(name: str, loaded, tunes=None) -> list:
+    """The card section of a music model's own tunes: [{"title": "Tunes", "rows", "created",
+    "markdown"}], or [] for a model that writes no ABC tunes (a text model, or one that does not
+    generate). `loaded`: what zoo.load returns. Each row holds the temperature, the command that
+    draws the same tunes, the valid count and the report against the training file.
+    """
+    import datetime
+
+    import zoo
+
+    if loaded.recipe.hook("generate") is None:
+        return []
+    tunes = tunes or CARD_TUNES
+    rows, training, population = [], None, None
+    for temperature in CARD_TEMPERATURES:
+        generation = zoo.generate(loaded, length=CARD_LENGTH, temperature=temperature, seed=0, num_tunes=tunes)
+        if not generation.tunes:
+            return []
+        if training is None:
+            training = training_tunes(loaded.info)
+            population = describe_training(training)
+        rows.append({
+            "temperature": temperature,
+            "command": CARD_COMMAND.format(name=name, tunes=tunes, length=CARD_LENGTH, temperature=temperature),
+            "valid": sum(tune.valid for tune in generation.tunes),
+            "tunes": len(generation.tunes),
+            "report": compare([tune.abc for tune in generation.tunes], training,
+                              loaded.info.extras.get("validation_songs", ()), population),
+        })
+    created = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return [{"title": "Tunes", "created": created, "rows": rows, "markdown": _card_markdown(rows, created)}]
+
+
+def _card_markdown(rows, created: str) -> str:
+    training, held_out = rows[0]["report"]["training"], rows[0]["report"].get("baseline_novelty")
+    lines = [
+        f"The shipped weights' own tunes ({created}), beside the {training['tunes']} tunes of the training file the "
+        "recipe loads (zoo/inference/tune_report.py). Each row's tunes are drawn by its command (seeds 0 to "
+        f"{rows[0]['tunes'] - 1}, the first tune of each sample, cut at bar line {music.MAX_BARS}). Valid: parses "
+        "and has notes. Meter and key distance: total variation from the training shares. Novelty: the longest "
+        "stretch of a tune's body found verbatim in a training tune, as a share of the body.",
+        "",
+        f"| temperature | {TABLE_COLUMNS} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        generated = row["report"]["generated"]
+        valid = f"{row['valid']}/{row['tunes']} ({row['valid'] / row['tunes']:.0%})"
+        lines.append(table_row(f"{row['temperature']:g}", generated, novelty_cell(generated["novelty"]), valid))
+    held_out_cell = f"held-out real tunes: {novelty_cell(held_out)}" if held_out else ""
+    lines.append(table_row("training tunes", training, held_out_cell, f"{training['valid']:.0%} of {training['parsed']} parsed"))
+    lines += ["", "Commands:", ""] + [f"- `{row['command']}`" for row in rows]
+    return "\n".join(lines)
