@@ -193,11 +193,17 @@ def tune(recipe, *, search="random", trials=10, fixed=None, **options) -> dict:
     return tuning.tune(_recipe(recipe), search=search, trials=trials, fixed=fixed, **options)
 
 
-def ship(name, overrides=(), *, seeds=(0, 1, 2), **options) -> dict:
-    """Trains each seed, ships the best to pretrained/NAME with its card, and returns the card."""
+def ship(name, overrides=(), *, seeds=(0, 1, 2), card_only=False, **options) -> dict:
+    """Trains each seed, ships the best to pretrained/NAME with its card, and returns the card.
+
+    card_only=True trains nothing: it rewrites the shipped card from pretrained/NAME's own files
+    (a music model's card gains its tune report) and keeps the weights, config and curves.
+    """
     from zoo.hub import ship as shipping
     from zoo.inference import tune_report
 
+    if card_only:
+        return shipping.refresh_card(name, tune_report.card_sections, **options)
     return shipping.ship(name, overrides, seeds, **{"sections": tune_report.card_sections, **options})
 
 

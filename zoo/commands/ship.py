@@ -28,12 +28,11 @@ def add_command(subparsers) -> None:
 def run(args) -> int:
     import zoo
     from zoo.hub import ship
-    from zoo.inference import tune_report
 
     if args.card_only:
         if args.overrides or args.workdir:
             raise errors.UserError("--card-only rewrites the shipped card as it is; drop the key=value overrides and --workdir.")
-        card = ship.refresh_card(args.name, tune_report.card_sections)
+        card = zoo.ship(args.name, card_only=True)
         rows = [row for section in card.get("sections", []) for row in section.get("rows", [])]
         valid = ", ".join(f"{row['valid']}/{row['tunes']} at temperature {row['temperature']:g}" for row in rows)
         print(f"{args.name}: rewrote pretrained/{args.name}/card.json and MODEL_CARD.md from the shipped files"
