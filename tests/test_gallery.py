@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from zoo.commands import cli
-from zoo.hub import pretrained
+from zoo.hub import pretrained, ship
 from zoo.page import gallery
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -341,6 +341,18 @@ def test_every_number_on_the_page_comes_from_a_card(site):
     page = (site / "index.html").read_text()
     for name in data["models"]:
         assert f'id="card-{name}"' in page and pretrained.read_card(name)["headline"] in page
+    # The curves are the shipped runs' own: one per seed of the card, whose lowest validation
+    # loss is the one the card reports for that seed.
+    for name, model in data["models"].items():
+        card, files = pretrained.read_card(name), pretrained.read_manifest()["models"][name]["files"]
+        if not any(role.startswith(ship.CURVES_ROLE) for role in files):
+            assert model["curves"] is None, name
+            continue
+        assert sorted(map(int, model["curves"])) == card["seeds"], name
+        for run in card["per_seed"]:
+            lowest = min(point["val_loss"] for point in model["curves"][str(run["seed"])])
+            assert lowest == pytest.approx(run["best_validation"]["loss"], rel=1e-6), (name, run["seed"])
+        assert f'<canvas class="curves" data-model="{name}"' in page, name
     record = json.loads((site / gallery.RECORD).read_text())
     on_disk = sorted(str(path.relative_to(site)) for path in site.rglob("*") if path.is_file() and path.name not in (gallery.RECORD, ".lock"))
     assert sorted(record["files"]) == on_disk
