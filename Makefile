@@ -113,6 +113,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/lstm.py
 	$(PY) benchmarks/cli_startup.py
 	$(PY) benchmarks/translate_buckets.py
+	$(PY) benchmarks/translate_speed.py
 
 tensorboard: $(STAMP)
 	$(PY) -m tensorboard.main --logdir runs
