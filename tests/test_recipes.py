@@ -100,14 +100,15 @@ def test_recipe_trains_and_its_checkpoint_reloads_identically(short_run):
     assert again.resumed_from_step == record_golden.STEPS and again.steps == record_golden.STEPS
     np.testing.assert_array_equal(np.asarray(again.model(features, training=False)), expected)
 
-    # The saved weights file rebuilds the same model from the recipe's code.
-    rebuilt, _ = runs.load_model(recipe, config, workdir / "best.weights.h5")
-    np.testing.assert_array_equal(np.asarray(rebuilt(features, training=False)), expected)
+    # The run reloaded from its files (config.json and the best weights) is the same model,
+    # rebuilt from the recipe's code.
+    run = runs.load_run(recipe, workdir)
+    assert run.config == config and run.weights == workdir / "best.weights.h5"
+    np.testing.assert_array_equal(np.asarray(run.model(features, training=False)), expected)
 
     # A recipe that generates does so from the reloaded run, deterministically.
     generate = recipe.hook("generate")
     if generate is not None:
-        run = runs.load_run(recipe, workdir)
         prompt = run.info.vocabulary[-1]
         text = generate(run.model, run.info, run.config, prompt, 5, 1.0, 0)
         assert text.startswith(prompt) and len(text) == len(prompt) + 5
