@@ -90,20 +90,27 @@ def _grid(count: int, columns: int = 8):
     return figure, axes.ravel()
 
 
+def _label(axis, text: str, left: bool = False) -> None:
+    """A small title above `axis`. Placed as plain text: `set_title` re-measures the axes
+    for every title when the figure is saved, which made a figure of 130 panels take seconds."""
+    axis.text(0.0 if left else 0.5, 1.03, text, transform=axis.transAxes, fontsize=6,
+              ha="left" if left else "center", va="bottom")
+
+
 def _filters_and_maps(name, kernel, feature_maps, image, path) -> None:
     """The input, then each filter (red +, blue -) beside its feature map (one shared colour scale)."""
     filters = kernel.mean(axis=2)  # (kh, kw, filters): one picture per filter
     count = kernel.shape[-1]
     figure, axes = _grid(2 * count + 2)
     axes[0].imshow(image, cmap="gray_r")
-    axes[0].set_title("input", fontsize=6)
+    _label(axes[0], "input")
     low, high = float(feature_maps.min()), float(feature_maps.max())
     for index in range(count):
         extent = float(np.abs(filters[:, :, index]).max()) or 1.0
         axes[2 * index + 2].imshow(filters[:, :, index], cmap="RdBu_r", vmin=-extent, vmax=extent)
-        axes[2 * index + 2].set_title(f"filter {index}", fontsize=6)
+        _label(axes[2 * index + 2], f"filter {index}")
         shown = axes[2 * index + 3].imshow(feature_maps[:, :, index], cmap="viridis", vmin=low, vmax=high)
-        axes[2 * index + 3].set_title(f"map {index}", fontsize=6)
+        _label(axes[2 * index + 3], f"map {index}")
     figure.colorbar(shown, ax=list(axes), shrink=0.6, label="activation")
     averaged = " (averaged over input channels)" if kernel.shape[2] > 1 else ""
     figure.suptitle(f"{name}: {count} filters{averaged} (red +, blue -) and their feature maps for the input", fontsize=9)
@@ -118,6 +125,6 @@ def _top_images(found, path) -> None:
             axis = axes[row * top + column]
             axis.imshow(found.test_images[index], cmap="gray_r")
             if column == 0:
-                axis.set_title(f"channel {channel}", fontsize=6, loc="left")
+                _label(axis, f"channel {channel}", left=True)
     figure.suptitle(f"{found.layers[-1]}: the test images each channel responds to most", fontsize=9)
     figure.savefig(path, dpi=110)
