@@ -11,9 +11,16 @@ seed, evaluating on the validation split after every epoch:
 - ours at the recipe's defaults (steps_per_call, jit_compile=false), and ours
   with jit_compile=true.
 
+Both sides compute the same things: fit is compiled with the recipe's own
+metrics (ours sums them on every step) and, where the recipe clips gradients
+(grad_clip_norm, the music recipes), with the same global-norm clipping
+(`global_clipnorm`).
+
 The variants run interleaved, round after round (each round in a rotated
-order), and each cell is the median over the rounds, so a change in the
-machine's load hits every column alike. Speed is the steady state: optimizer
+order), and each cell is the median over the rounds with its range, so a
+change in the machine's load hits every column alike. The ratios are taken
+per round (the variants of a round ran side by side), then summarised the
+same way. Speed is the steady state: optimizer
 steps of epochs 2..E over the time from the end of epoch 1 to the end of epoch
 E, so tracing and start-up are left out of every column. Ours also writes
 metrics.jsonl, TensorBoard scalars and checkpoints as it always does; fit gets
@@ -89,9 +96,13 @@ def run_fit(recipe, config, splits, steps_per_execution, workdir):
     model = runs.build_model(recipe, config, splits.info, sample)
     count = int(splits.info.num_examples["train"])
     steps_per_epoch = -(-count // config.batch_size)
+    optimizer = optimizers.make_optimizer(config.optimizer, config.learning_rate, config.lr_schedule, steps_per_epoch * config.epochs)
+    if config.grad_clip_norm > 0:
+        optimizer.global_clipnorm = config.grad_clip_norm  # As ours clips: the global norm of all gradients.
     model.compile(
-        optimizer=optimizers.make_optimizer(config.optimizer, config.learning_rate, config.lr_schedule, steps_per_epoch * config.epochs),
+        optimizer=optimizer,
         loss=lambda targets, outputs: recipe.module.loss(targets, outputs),
+        metrics=[keras.metrics.MeanMetricWrapper(metric, name=name) for name, metric in recipe.module.METRICS.items()],
         steps_per_execution=steps_per_execution,
     )
     train = (
@@ -105,7 +116,8 @@ def run_fit(recipe, config, splits, steps_per_execution, workdir):
     best = keras.callbacks.ModelCheckpoint(
         str(pathlib.Path(workdir) / "fit_best.weights.h5"), save_best_only=True, save_weights_only=True
     )
-    model.fit(train, validation_data=validation, epochs=config.epochs, verbose=0, callbacks=[clock, best])
+    # shuffle=False: the dataset is shuffled above (fit ignores the flag for a tf.data input, and warns).
+    model.fit(train, validation_data=validation, epochs=config.epochs, verbose=0, callbacks=[clock, best], shuffle=False)
     return steady_rate(steps_per_epoch, clock.ends)
 
 
@@ -129,9 +141,17 @@ def measure(name, epochs, rounds, fit_values):
                     rates[label].append(run_fit(recipe, config, splits, setting, workdir))
                 else:
                     rates[label].append(run_ours(recipe, setting, splits, pathlib.Path(workdir) / "ours"))
-    medians = {label: statistics.median(values) for label, values in rates.items()}
     steps_per_epoch = -(-int(splits.info.num_examples["train"]) // config.batch_size)
-    return config, steps_per_epoch, medians
+    return config, steps_per_epoch, rates
+
+
+def spread(values, digits=0) -> str:
+    """The median and (min-max) of `values`."""
+    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def per_round(numerator, denominator) -> list:
+    return [a / b for a, b in zip(numerator, denominator)]
 
 
 def main():
@@ -148,20 +168,20 @@ def main():
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for item in args.recipes.split(","):
         name, _, epochs = item.partition(":")
-        config, steps_per_epoch, medians = measure(name, int(epochs or 12), args.rounds, fit_values)
-        best_label = max((f"fit spe={k}" for k in fit_values), key=medians.get)
-        fit_default, fit_best = medians["fit spe=1"], medians[best_label]
-        ours, ours_jit = medians["ours"], medians["ours jit"]
+        config, steps_per_epoch, rates = measure(name, int(epochs or 12), args.rounds, fit_values)
+        best_label = max((f"fit spe={k}" for k in fit_values), key=lambda label: statistics.median(rates[label]))
+        fit_default, fit_best, ours, ours_jit = rates["fit spe=1"], rates[best_label], rates["ours"], rates["ours jit"]
         lines.append(
-            f"| {name} | {config.batch_size} | {steps_per_epoch} | {fit_default:.0f} | "
-            f"{fit_best:.0f} ({best_label.split('=')[1]}) | {ours:.0f} (k={config.steps_per_call}) | {ours_jit:.0f} | "
-            f"{ours / fit_default:.2f} | {ours / fit_best:.2f} | {ours_jit / ours:.2f} |"
+            f"| {name} | {config.batch_size} | {steps_per_epoch} | {spread(fit_default)} | "
+            f"{spread(fit_best)} ({best_label.split('=')[1]}) | {spread(ours)} (k={config.steps_per_call}) | {spread(ours_jit)} | "
+            f"{spread(per_round(ours, fit_default), 2)} | {spread(per_round(ours, fit_best), 2)} | "
+            f"{spread(per_round(ours_jit, ours), 2)} |"
         )
         print(lines[-1], flush=True)
     print()
     print("\n".join(lines))
     print(
-        f"\nSteps per second, steady state (epochs 2..E), median of {args.rounds} interleaved rounds; "
+        f"\nSteps per second, steady state (epochs 2..E), median (range) of {args.rounds} interleaved rounds; "
         f"fit best spe = the faster of steps_per_execution {args.fit_steps_per_execution}; "
         f"{', '.join(TRUNCATED)} on {TRUNCATED_BATCHES} batches per epoch. "
         f"TF {tf.__version__}, Keras {keras.__version__}, {os.cpu_count()} CPU cores."
