@@ -7,11 +7,13 @@ does), warms every path up, then measures in interleaved rounds (the order of
 the models alternates from round to round, so on a shared machine both see
 the same load), and prints one table per mode:
 
-- one sentence at a time: `zoo.translate(loaded, text)` (the public path:
-  checking and encoding the text, greedy decoding, detokenizing) over
-  SENTENCES test sentences of every length;
+- one sentence at a time, public path: `zoo.translate(loaded, text)`
+  (checking and encoding the text, greedy decoding in the plain-graph loop,
+  detokenizing) over SENTENCES test sentences of every length;
+- one sentence at a time, XLA: the same work with `greedy(..., compiled=True)`;
 - batched: `recipes._translation.translate_split` on the whole test split
-  (encoding, one greedy decode per 4096 sentences, decoding the strings).
+  (encoding, one greedy decode per 4096 sentences, decoding the strings),
+  with the plain-graph loop (what `report` runs) and with the XLA loop.
 
 Each cell is the median sentences/s over the rounds with its range, and the
 ratio transformer / lstm is taken per round (the two models of a round ran
@@ -29,6 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import zoo  # noqa: E402
+from datasets import translation  # noqa: E402
 from recipes import _translation  # noqa: E402
 
 NAMES = ("translate_lstm", "translate_transformer")
@@ -43,14 +46,33 @@ def one_at_a_time(loaded, texts) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def batched(loaded) -> float:
+def one_at_a_time_xla(loaded, texts) -> float:
+    """Sentences/s of what `zoo.translate` does for one sentence, with the XLA loop."""
+    info, decoder_steps = loaded.info, loaded.recipe.hook("decoder_steps")
+    started = time.perf_counter()
+    for text in texts:
+        ids = _translation.greedy(
+            loaded.model, decoder_steps, _translation.check_text(text, info)[None], info.extras["target_length"], compiled=True
+        )
+        translation.decode_target(ids[0], info.vocabulary)
+    return len(texts) / (time.perf_counter() - started)
+
+
+def batched(loaded, compiled) -> float:
     """Sentences/s of greedy decoding of the whole test split (strings in, strings out)."""
     started = time.perf_counter()
-    sources, _, _ = _translation.translate_split(loaded.model, loaded.recipe.hook("decoder_steps"), loaded.info, "test")
+    sources, _, _ = _translation.translate_split(
+        loaded.model, loaded.recipe.hook("decoder_steps"), loaded.info, "test", compiled=compiled
+    )
     return len(sources) / (time.perf_counter() - started)
 
 
-MODES = {"one sentence at a time": one_at_a_time, "batched (test split)": batched}
+MODES = {
+    "one sentence at a time, zoo.translate (plain-graph loop)": one_at_a_time,
+    "one sentence at a time, XLA loop (compiled=True)": one_at_a_time_xla,
+    "batched (test split), plain-graph loop": lambda loaded, texts: batched(loaded, compiled=False),
+    "batched (test split), XLA loop": lambda loaded, texts: batched(loaded, compiled=True),
+}
 
 
 def spread(values, digits=0) -> str:
@@ -69,14 +91,14 @@ def main(argv=None) -> None:
     texts = [english for _, _, english, _ in pairs[::every][: args.sentences]]  # Short and long numbers, and dates.
 
     for entry in loaded.values():  # Warm-up: trace (and compile) every path once.
-        one_at_a_time(entry, texts[:10])
-        batched(entry)
+        for measure in MODES.values():
+            measure(entry, texts[:10])
 
     results = {mode: {name: [] for name in NAMES} for mode in MODES}
     for round_index in range(args.rounds):
         for name in NAMES if round_index % 2 == 0 else NAMES[::-1]:
-            results["one sentence at a time"][name].append(one_at_a_time(loaded[name], texts))
-            results["batched (test split)"][name].append(batched(loaded[name]))
+            for mode, measure in MODES.items():
+                results[mode][name].append(measure(loaded[name], texts))
     load_after = os.getloadavg()
 
     print(f"`{COMMAND} --rounds {args.rounds} --sentences {args.sentences}`: {os.cpu_count()} CPUs visible, "
@@ -84,7 +106,7 @@ def main(argv=None) -> None:
           f"{' '.join(f'{load:.2f}' for load in load_after)} after (1, 5, 15 min); "
           f"median (min-max) of {args.rounds} interleaved rounds\n")
     for mode, by_name in results.items():
-        count = len(texts) if mode == "one sentence at a time" else len(pairs)
+        count = len(pairs) if mode.startswith("batched") else len(texts)
         ratios = [ours / theirs for ours, theirs in zip(by_name["translate_transformer"], by_name["translate_lstm"])]
         print(f"| {mode}, {count} sentences | sentences/s |")
         print("|---|---|")

@@ -35,19 +35,28 @@ LSTM's (h, c), the source's projected keys and values). The state is a nest
 of tensors whose first axis is the batch. This module only runs the loops:
 `decoder` compiles a recipe's pair once per model, `greedy` decodes a whole
 batch in one graph (the token loop, argmax and stop included, so the host is
-visited once per batch, not once per token), and `beam_search` keeps `beam_size` hypotheses per sentence (sum of
-token log-probabilities; a finished hypothesis is kept until no live one can
-beat it), and beam_size=1 is greedy. It looks up no layer, so a copied recipe
-may add or rename layers: tests/test_translation.py checks, for every
-translation recipe in the registry, that its cached decoding is greedy
-decoding with the whole model.
+visited once per batch, not once per token), and `beam_search` keeps
+`beam_size` hypotheses per sentence (sum of token log-probabilities; a
+finished hypothesis is kept until no live one can beat it), also in one graph,
+and beam_size=1 is greedy. It looks up no layer, so a copied recipe may add or
+rename layers: tests/test_translation.py checks, for every translation recipe
+in the registry, that its cached decoding is greedy decoding with the whole
+model.
+
+**XLA on request.** Without XLA, TensorFlow runs a token's few hundred small
+ops one by one (a transformer's step is ~380 of them), and their per-op cost
+is most of the time: one sentence takes the shipped transformer ~30 ms, in
+XLA ~3 ms. But XLA compiles each batch size anew, in seconds (about 2-8 s on
+2 cores), which a few decodes never earn back, so the loops run as plain
+graphs unless a caller passes `compiled=True` (a long batch job, say). Both
+give the same ids (tests/test_translation.py checks it on a toy decoder).
+benchmarks/translate_speed.py measures both.
 
 **Report.** After training, `report` decodes the test split greedily and
 returns whole-sentence exact match, corpus BLEU and chrF (sacrebleu, on the
 detokenized Spanish), which the model card summarises over seeds.
 """
 
-import typing
 import weakref
 
 import keras
@@ -100,12 +109,138 @@ METRICS = {"exact_match": exact_match, "token_accuracy": token_accuracy}
 # ---------------------------------------------------------------- decoding
 
 
-class Decoder(typing.NamedTuple):
-    """A recipe's `decoder_steps(model)`, compiled: what `greedy` and `beam_search` call."""
+class Decoder:
+    """A recipe's `decoder_steps(model)`, compiled: what `greedy` and `beam_search` call.
 
-    start: object  # source_ids (batch, source_time) int32 -> state
-    step: object  # (tokens (batch,) int32, state, index) -> (log_probs (batch, vocab), state)
-    greedy: object  # (source_ids (batch, source_time) int32, max_length) -> (batch, max_length) int32
+    `start` and `step` are the recipe's pair as tf.functions (the tests step
+    through them by hand). `loop(kind, max_length, compiled)` is a whole
+    decoding loop ("greedy" or "beam") in one graph, or in XLA.
+    """
+
+    def __init__(self, start, step):
+        import tensorflow as tf
+
+        self._loops = {"greedy": _greedy_loop(start, step), "beam": _beam_loop(start, step)}
+        self.start = tf.function(start, input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        self.step = tf.function(step, reduce_retracing=True)
+        self._functions = {}
+
+    def loop(self, kind: str, max_length: int, compiled: bool):
+        """The `kind` loop for `max_length` target tokens: source_ids (batch, source_time) int32 -> its result.
+
+        Traced once; with `compiled`, in XLA, one program per batch size, made
+        on its first call. It is returned as a concrete function, which a call
+        reaches without matching its arguments to the tf.function's signature
+        (that hashes every captured weight: ~0.3 ms a call for the shipped
+        transformer's 94, against ~1.5 ms for its XLA decoding of a sentence).
+        """
+        import tensorflow as tf
+
+        if (kind, max_length, compiled) not in self._functions:
+            loop = self._loops[kind]
+            function = tf.function(
+                lambda source_ids: loop(source_ids, max_length),
+                input_signature=[tf.TensorSpec([None, None], tf.int32)],
+                jit_compile=compiled,
+            )
+            self._functions[kind, max_length, compiled] = function.get_concrete_function()
+        return self._functions[kind, max_length, compiled]
+
+    def run(self, kind: str, source_ids, max_length: int, compiled: bool = False):
+        """Runs the `kind` loop on source_ids (numpy int32), in a plain graph or (`compiled`) in XLA."""
+        import tensorflow as tf
+
+        return self.loop(kind, max_length, bool(compiled))(tf.constant(source_ids))
+
+
+def _greedy_loop(start, step):
+    """source_ids (batch, source_time), max_length -> greedy target ids (batch, max_length), 0 after <end>."""
+    import tensorflow as tf
+
+    def greedy_loop(source_ids, max_length):
+        state = start(source_ids)
+        batch_size = tf.shape(source_ids)[0]
+        tokens = tf.fill([batch_size], translation.START_ID)
+        finished = tf.zeros([batch_size], tf.bool)
+        decoded = tf.zeros([max_length, batch_size], tf.int32)  # (max_length, batch): stays 0 after <end>
+        index = tf.constant(0, tf.int32)
+        while index < max_length and not tf.reduce_all(finished):
+            log_probs, state = step(tokens, state, index)
+            chosen = tf.cast(tf.argmax(log_probs, axis=-1), tf.int32)  # (batch,): the first of equal maxima
+            chosen = tf.where(finished, translation.PADDING_ID, chosen)
+            decoded = tf.tensor_scatter_nd_update(decoded, [[index]], chosen[tf.newaxis])
+            finished = finished | tf.equal(chosen, translation.END_ID)
+            tokens = chosen
+            index += 1
+        return tf.transpose(decoded)  # (batch, max_length)
+
+    return greedy_loop
+
+
+def _beam_loop(start, step):
+    """source_ids (beams, source_time): one source repeated per beam, max_length -> (ids (max_length,), length).
+
+    The search of `beam_search`, every step in the graph. Each step ranks the
+    2 * beams best (hypothesis, token) extensions (ties: the lower index
+    first); an extension by <end> ends a hypothesis, and of all ended ones the
+    best-scoring is kept (on a tie, the one that ended first); the others,
+    best first, become the next beams (as many as there are beams).
+    """
+    import tensorflow as tf
+
+    def beam_loop(source_ids, max_length):
+        beam_size = tf.shape(source_ids)[0]
+        state = start(source_ids)
+        minus_infinity = tf.constant(-np.inf, tf.float64)
+        # Only the first beam is live at the start: the others are copies of it.
+        scores = tf.concat([tf.zeros([1], tf.float64), tf.fill([beam_size - 1], minus_infinity)], axis=0)  # (beams,)
+        tokens = tf.fill([beam_size], translation.START_ID)
+        alive = tf.zeros([max_length, beam_size], tf.int32)  # (max_length, beams): each live hypothesis's tokens
+        alive_length = tf.constant(0, tf.int32)
+        best_ids = tf.zeros([max_length], tf.int32)  # the best ended hypothesis so far, <end> included
+        best_length = tf.constant(0, tf.int32)
+        best_score = minus_infinity
+        ended_count = tf.constant(0, tf.int32)
+        index = tf.constant(0, tf.int32)
+        searching = tf.constant(True)
+        while searching and index < max_length:
+            log_probs, state = step(tokens, state, index)
+            totals = scores[:, tf.newaxis] + tf.cast(log_probs, tf.float64)  # (beams, vocab)
+            vocab_size = tf.shape(totals)[1]
+            flat_totals = tf.reshape(totals, [-1])  # (beams * vocab,)
+            values, flat = tf.math.top_k(flat_totals, k=2 * beam_size)  # (2 * beams,) each, best first
+            parents, candidates = flat // vocab_size, flat % vocab_size
+            finite = tf.math.is_finite(values)
+            ends = finite & tf.equal(candidates, translation.END_ID)
+            ended_count += tf.reduce_sum(tf.cast(ends, tf.int32))
+            first_end = tf.argmax(tf.cast(ends, tf.int32), output_type=tf.int32)  # this step's best ending
+            if tf.reduce_any(ends) and values[first_end] > best_score:
+                best_score = values[first_end]
+                best_ids = tf.tensor_scatter_nd_update(alive[:, parents[first_end]], [[index]], [translation.END_ID])
+                best_length = index + 1
+            live = finite & tf.logical_not(ends)
+            rank = tf.cumsum(tf.cast(live, tf.int32)) - 1  # (2 * beams,): the order among the live extensions
+            kept = live & (rank < beam_size)
+            kept_count = tf.reduce_sum(tf.cast(kept, tf.int32))
+            # The kept extensions, best first, then the others (replaced below by dead copies of the first).
+            order = tf.argsort(tf.where(kept, rank, 2 * beam_size), stable=True)[:beam_size]  # (beams,)
+            if kept_count == 0 or (ended_count >= beam_size and best_score >= values[order[0]]):
+                searching = tf.constant(False)
+            else:
+                is_kept = tf.range(beam_size) < kept_count
+                order = tf.where(is_kept, order, order[0])
+                scores = tf.where(is_kept, tf.gather(values, order), minus_infinity)
+                tokens = tf.gather(candidates, order)
+                beams = tf.gather(parents, order)
+                alive = tf.tensor_scatter_nd_update(tf.gather(alive, beams, axis=1), [[index]], tokens[tf.newaxis])
+                alive_length = index + 1
+                state = tf.nest.map_structure(lambda tensor, beams=beams: tf.gather(tensor, beams), state)
+                index += 1
+        if ended_count == 0:  # Nothing ended within max_length: the best live hypothesis.
+            return alive[:, 0], alive_length
+        return best_ids, best_length
+
+    return beam_loop
 
 
 _DECODERS = weakref.WeakKeyDictionary()  # model -> {decoder_steps: Decoder}
@@ -113,96 +248,33 @@ _DECODERS = weakref.WeakKeyDictionary()  # model -> {decoder_steps: Decoder}
 
 def decoder(model, decoder_steps) -> Decoder:
     """The recipe's (start, step) for `model`, made by `decoder_steps(model)` and compiled once per model."""
-    import tensorflow as tf
-
     made = _DECODERS.setdefault(model, {})
     if decoder_steps not in made:
-        start, step = decoder_steps(model)
-
-        def greedy_loop(source_ids, max_length):
-            """The whole greedy decoding in one graph: no host visit per token."""
-            state = start(source_ids)
-            batch_size = tf.shape(source_ids)[0]
-            tokens = tf.fill([batch_size], translation.START_ID)
-            finished = tf.zeros([batch_size], tf.bool)
-            chosen_rows = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=[None])
-            index = tf.constant(0, tf.int32)
-            while index < max_length and not tf.reduce_all(finished):
-                log_probs, state = step(tokens, state, index)
-                chosen = tf.cast(tf.argmax(log_probs, axis=-1), tf.int32)  # (batch,): the first of equal maxima
-                chosen = tf.where(finished, translation.PADDING_ID, chosen)
-                chosen_rows = chosen_rows.write(index, chosen)
-                finished = finished | tf.equal(chosen, translation.END_ID)
-                tokens = chosen
-                index += 1
-            decoded = tf.transpose(chosen_rows.stack())  # (batch, steps taken)
-            return tf.pad(decoded, [[0, 0], [0, max_length - index]])  # (batch, max_length): 0 after <end>
-
-        made[decoder_steps] = Decoder(
-            start=tf.function(start, input_signature=[tf.TensorSpec([None, None], tf.int32)]),
-            step=tf.function(step, reduce_retracing=True),
-            greedy=tf.function(
-                greedy_loop, input_signature=[tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)]
-            ),
-        )
+        made[decoder_steps] = Decoder(*decoder_steps(model))
     return made[decoder_steps]
 
 
-def greedy(model, decoder_steps, source_ids, max_length: int) -> np.ndarray:
-    """Greedy decoding of a batch: int32 (batch, max_length) target ids, 0 after each <end>."""
-    import tensorflow as tf
+def greedy(model, decoder_steps, source_ids, max_length: int, compiled: bool = False) -> np.ndarray:
+    """Greedy decoding of a batch: int32 (batch, max_length) target ids, 0 after each <end>.
 
-    steps = decoder(model, decoder_steps)
-    source_ids = tf.constant(np.asarray(source_ids, np.int32))
-    return steps.greedy(source_ids, tf.constant(int(max_length), tf.int32)).numpy()
+    compiled: True runs the loop in XLA (compiled once per batch size, in
+    seconds), False (the default) in a plain graph; the same ids either way.
+    """
+    source_ids = np.asarray(source_ids, np.int32)
+    return decoder(model, decoder_steps).run("greedy", source_ids, int(max_length), compiled).numpy()
 
 
-def beam_search(model, decoder_steps, source_ids, max_length: int, beam_size: int) -> list:
+def beam_search(model, decoder_steps, source_ids, max_length: int, beam_size: int, compiled: bool = False) -> list:
     """The most probable target ids of ONE source (1-D ids) under a beam of `beam_size`.
 
     Scores are sums of token log-probabilities. A hypothesis ends at <end>;
     the search stops when `beam_size` have ended and none still alive scores
     higher than the best ended one (scores only fall as tokens are added).
+    The whole search runs in one graph (in XLA with `compiled`, as in `greedy`).
     """
-    import tensorflow as tf
-
-    steps = decoder(model, decoder_steps)
-    sources = tf.constant(np.repeat(np.asarray(source_ids, np.int32)[None], beam_size, axis=0))
-    state = steps.start(sources)
-    alive = [[] for _ in range(beam_size)]
-    # Only the first beam is live at the start: the others are copies of it.
-    scores = np.array([0.0] + [-np.inf] * (beam_size - 1))
-    tokens = np.full(beam_size, translation.START_ID, np.int32)
-    ended = []  # (score, ids)
-    for index in range(max_length):
-        log_probs, state = steps.step(tf.constant(tokens), state, tf.constant(index, tf.int32))
-        totals = scores[:, None] + log_probs.numpy().astype(np.float64)  # (beams, vocab)
-        order = np.argsort(-totals, axis=None)[: 2 * beam_size]
-        next_alive, next_scores, parents, next_tokens = [], [], [], []
-        for flat in order:
-            beam, token = divmod(int(flat), totals.shape[1])
-            if not np.isfinite(totals[beam, token]):
-                continue
-            if token == translation.END_ID:
-                ended.append((totals[beam, token], alive[beam] + [token]))
-            elif len(next_alive) < beam_size:
-                next_alive.append(alive[beam] + [token])
-                next_scores.append(totals[beam, token])
-                parents.append(beam)
-                next_tokens.append(token)
-        best_ended = max((score for score, _ in ended), default=-np.inf)
-        if not next_alive or (len(ended) >= beam_size and best_ended >= max(next_scores)):
-            break
-        while len(next_alive) < beam_size:  # Fewer live candidates than beams: pad with dead copies.
-            next_alive.append(next_alive[0])
-            next_scores.append(-np.inf)
-            parents.append(parents[0])
-            next_tokens.append(next_tokens[0])
-        alive, scores, tokens = next_alive, np.array(next_scores), np.array(next_tokens, np.int32)
-        state = tf.nest.map_structure(lambda tensor: tf.gather(tensor, parents), state)
-    if not ended:  # Nothing ended within max_length: the best live hypothesis.
-        ended = [(scores[0], alive[0])]
-    return max(ended, key=lambda item: item[0])[1]
+    sources = np.repeat(np.asarray(source_ids, np.int32)[np.newaxis], beam_size, axis=0)  # (beams, source_time)
+    ids, length = decoder(model, decoder_steps).run("beam", sources, int(max_length), compiled)
+    return ids.numpy()[: int(length)].tolist()
 
 
 # ---------------------------------------------------------------- translate and report
@@ -246,15 +318,15 @@ def translate(model, decoder_steps, info, text: str, beam_size: int = 1) -> str:
     return translation.decode_target(ids, info.vocabulary)
 
 
-def translate_split(model, decoder_steps, info, split: str = "test", batch_size: int = 4096) -> tuple:
-    """(English sources, greedy Spanish hypotheses, Spanish references) of one split."""
+def translate_split(model, decoder_steps, info, split: str = "test", batch_size: int = 4096, compiled: bool = False) -> tuple:
+    """(English sources, greedy Spanish hypotheses, Spanish references) of one split (`compiled`: see `greedy`)."""
     pairs = info.extras["pairs"][split]
     sources = [english for _, _, english, _ in pairs]
     references = [spanish for _, _, _, spanish in pairs]
     ids = np.stack([translation.encode_source(text, info.vocabulary, info.extras["source_length"]) for text in sources])
     hypotheses = []
     for start in range(0, len(ids), batch_size):
-        decoded = greedy(model, decoder_steps, ids[start : start + batch_size], info.extras["target_length"])
+        decoded = greedy(model, decoder_steps, ids[start : start + batch_size], info.extras["target_length"], compiled)
         hypotheses.extend(translation.decode_target(row, info.vocabulary) for row in decoded)
     return sources, hypotheses, references
 

@@ -7,7 +7,9 @@
   the recipe's own cached decoder (`decoder_steps`, what `translate` and
   `report` use) equals rerunning the whole model on the growing prefix at
   every step, tokens and log-probabilities; beam_size=1 is greedy; a wider
-  beam never finds a less probable translation.
+  beam never finds a less probable translation; the in-graph beam search is
+  the host-side one written out below, and the XLA loops (`compiled=True`)
+  decode as the graph ones (on a toy decoder, which compiles in moments).
 - Teacher-forced exact match equals greedy decoding's exact match (shipped model).
 - `python -m zoo translate` prints the translation; bad input is one line, exit 2.
 
@@ -124,6 +126,44 @@ def _cached_log_probs(model, decoder_steps, source_ids, target_ids):
     return np.stack(log_probs, axis=1)
 
 
+def _host_beam_search(steps, source_ids, max_length, beam_size):
+    """`_translation.beam_search` as plain Python around a Decoder's step: the reference of its graph loop."""
+    state = steps.start(tf.constant(np.repeat(np.asarray(source_ids, np.int32)[None], beam_size, axis=0)))
+    alive = [[] for _ in range(beam_size)]
+    scores = np.array([0.0] + [-np.inf] * (beam_size - 1))  # Only the first beam is live at the start.
+    tokens = np.full(beam_size, translation.START_ID, np.int32)
+    ended = []  # (score, ids)
+    for index in range(max_length):
+        log_probs, state = steps.step(tf.constant(tokens), state, tf.constant(index, tf.int32))
+        totals = scores[:, None] + log_probs.numpy().astype(np.float64)  # (beams, vocab)
+        order = np.argsort(-totals, axis=None, kind="stable")[: 2 * beam_size]
+        next_alive, next_scores, parents, next_tokens = [], [], [], []
+        for flat in order:
+            beam, token = divmod(int(flat), totals.shape[1])
+            if not np.isfinite(totals[beam, token]):
+                continue
+            if token == translation.END_ID:
+                ended.append((totals[beam, token], alive[beam] + [token]))
+            elif len(next_alive) < beam_size:
+                next_alive.append(alive[beam] + [token])
+                next_scores.append(totals[beam, token])
+                parents.append(beam)
+                next_tokens.append(token)
+        best_ended = max((score for score, _ in ended), default=-np.inf)
+        if not next_alive or (len(ended) >= beam_size and best_ended >= max(next_scores)):
+            break
+        while len(next_alive) < beam_size:  # Fewer live candidates than beams: pad with dead copies.
+            next_alive.append(next_alive[0])
+            next_scores.append(-np.inf)
+            parents.append(parents[0])
+            next_tokens.append(next_tokens[0])
+        alive, scores, tokens = next_alive, np.array(next_scores), np.array(next_tokens, np.int32)
+        state = tf.nest.map_structure(lambda tensor, parents=parents: tf.gather(tensor, parents), state)
+    if not ended:  # Nothing ended within max_length: the best live hypothesis.
+        ended = [(scores[0], alive[0])]
+    return max(ended, key=lambda item: item[0])[1]
+
+
 def _log_probability(model, source_ids, target_ids):
     decoder_input = np.concatenate([[translation.START_ID], target_ids[:-1]])[None].astype(np.int32)
     log_probs = tf.nn.log_softmax(model([source_ids[None], decoder_input], training=False)).numpy()[0]
@@ -165,6 +205,39 @@ def test_cached_greedy_equals_full_model_greedy_and_beam_search_is_at_least_as_p
     beam = _translation.beam_search(model, decoder_steps, ids, max_length, beam_size=4)
     if greedy_ids[-1] == translation.END_ID and beam[-1] == translation.END_ID:
         assert _log_probability(model, ids, np.array(beam)) >= _log_probability(model, ids, np.array(greedy_ids)) - 1e-4
+
+
+def test_the_graph_and_xla_beam_searches_are_the_host_side_one_on_a_toy_decoder():
+    """Beam search's bookkeeping (ties, endings, dead beams, nothing ended) on a decoder of random tables: cheap to compile."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    vocab_size, max_length = 9, 7
+    # Scores by (position, previous token), coarse so that totals tie: the search meets ties, hypotheses that
+    # end at positions 1 to 7 and, after token 4 (which <end> never follows), searches where none ends.
+    weights = np.log(rng.integers(1, 4, size=(max_length, vocab_size, vocab_size)) / 3.0)
+    weights[:3, :, translation.END_ID] = -6.0  # Rarely an early <end>, then as likely as any other token.
+    weights[:, 4, translation.END_ID] = -30.0
+    table = tf.constant(weights, tf.float32)
+
+    def start(source_ids):
+        return {"bias": tf.cast(tf.one_hot(source_ids[:, 0] % vocab_size, vocab_size), tf.float32)}  # (batch, vocab)
+
+    def step(tokens, state, index):
+        scores = tf.gather(table[index], tokens % vocab_size) + state["bias"]  # (batch, vocab)
+        return tf.nn.log_softmax(scores), state
+
+    steps = _translation.Decoder(start, step)
+    for first in range(vocab_size):
+        source = np.array([first, 3, 0], np.int32)
+        for beam_size in (2, 3, 5):  # 2 * 5 candidates outnumber the vocabulary on the first step.
+            expected = _host_beam_search(steps, source, max_length, beam_size)
+            sources = np.repeat(source[None], beam_size, axis=0)
+            for compiled in (False, True):
+                ids, length = steps.run("beam", sources, max_length, compiled)
+                assert ids.numpy()[: int(length)].tolist() == expected, (first, beam_size, compiled)
+    sources = np.stack([np.array([token, 3, 0], np.int32) for token in range(vocab_size)])
+    np.testing.assert_array_equal(steps.run("greedy", sources, max_length, True), steps.run("greedy", sources, max_length, False))
 
 
 @pytest.mark.parametrize("name", ["translate_transformer", "translate_lstm", "translate_lstm_attention"])
