@@ -25,7 +25,6 @@ does not depend on them; the parameter count is printed either way).
 import argparse
 import os
 import pathlib
-import statistics
 import sys
 import time
 
@@ -36,6 +35,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import datasets  # noqa: E402
+from benchmarks._summary import spread  # noqa: E402
 from recipes import _transformer  # noqa: E402
 from zoo.engine import registry  # noqa: E402
 
@@ -124,10 +124,7 @@ def main() -> None:
             else:
                 results[name]["generate"].append(time_generation(entry))
     print(f"{os.cpu_count()} CPUs visible, load average {' '.join(f'{load:.1f}' for load in os.getloadavg())}; "
-          f"median [min-max] of {args.rounds} interleaved rounds")
-
-    def spread(values, digits=0):
-        return f"{statistics.median(values):.{digits}f} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+          f"median (min-max) of {args.rounds} interleaved rounds")
 
     print("| model | parameters | train steps/s (batch 64 x 100) | generate tokens/s (cached) | "
           "cached, plain graph | recompute context |")

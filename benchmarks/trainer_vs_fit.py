@@ -49,6 +49,7 @@ import tensorflow as tf  # noqa: E402
 
 import datasets  # noqa: E402
 import zoo  # noqa: E402
+from benchmarks._summary import spread  # noqa: E402
 from zoo.engine import batches, optimizers, runs, trainer  # noqa: E402
 
 RECIPES = "digits_mlp:12,playground_mlp:12,binary_mlp:12,music_rnn:3,music_lstm:3"
@@ -143,11 +144,6 @@ def measure(name, epochs, rounds, fit_values):
                     rates[label].append(run_ours(recipe, setting, splits, pathlib.Path(workdir) / "ours"))
     steps_per_epoch = -(-int(splits.info.num_examples["train"]) // config.batch_size)
     return config, steps_per_epoch, rates
-
-
-def spread(values, digits=0) -> str:
-    """The median and (min-max) of `values`."""
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def per_round(numerator, denominator) -> list:

@@ -25,13 +25,16 @@ import argparse
 import json
 import os
 import pathlib
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._summary import spread  # noqa: E402
+
 SPE = 32
 
 
@@ -114,14 +117,11 @@ def main() -> None:
         print(f"round {round_index + 1}: ours {found['ours']['rate']:.0f}, jax fit {found['jax']['rate']:.0f} steps/s, "
               f"ours / jax {ratios[-1]:.2f}", flush=True)
 
-    def cell(values, digits=0):
-        return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
-
     print()
     print("| recipe | batch | steps/epoch | ours steps/s | Keras-JAX fit (spe=32) steps/s | ours / JAX fit |")
     print("|---|---|---|---|---|---|")
-    print(f"| {args.recipe} | {shape['batch_size']} | {shape['steps_per_epoch']} | {cell(rates['ours'])} | "
-          f"{cell(rates['jax'])} | {cell(ratios, 2)} |")
+    print(f"| {args.recipe} | {shape['batch_size']} | {shape['steps_per_epoch']} | {spread(rates['ours'])} | "
+          f"{spread(rates['jax'])} | {spread(ratios, 2)} |")
     print(f"\nMedian (range) of {args.rounds} alternating rounds, one process per run; steady state, epochs 2..{args.epochs}. "
           f"{os.cpu_count()} CPU cores.")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

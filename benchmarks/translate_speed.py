@@ -23,7 +23,6 @@ side by side), then summarised the same way.
 import argparse
 import os
 import pathlib
-import statistics
 import sys
 import time
 
@@ -31,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import zoo  # noqa: E402
+from benchmarks._summary import spread  # noqa: E402
 from datasets import translation  # noqa: E402
 from recipes import _translation  # noqa: E402
 
@@ -73,10 +73,6 @@ MODES = {
     "batched (test split), plain-graph loop": lambda loaded, texts: batched(loaded, compiled=False),
     "batched (test split), XLA loop": lambda loaded, texts: batched(loaded, compiled=True),
 }
-
-
-def spread(values, digits=0) -> str:
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def main(argv=None) -> None:
