@@ -22,8 +22,8 @@ key/value cache, or beam search:
     python -m zoo translate translate_transformer --pretrained --text 'Tuesday, December 1, 2026'
     python -m zoo translate translate_transformer --pretrained --beam-size 4 --text 'four thousand, three hundred and twenty-one'
 
-Reaches test whole-sentence exact match 0.997 ± 0.001 over seeds 0, 1, 2 (2 CPU
-cores, 86-98 s per seed; pretrained/translate_transformer/MODEL_CARD.md), 97-100%
+Reaches test whole-sentence exact match 0.997 ± 0.000 over seeds 0, 1, 2 (2 CPU
+cores, 212-253 s per seed; pretrained/translate_transformer/MODEL_CARD.md), 98-100%
 at every source length (docs/translate/buckets.md). More measurements:
 docs/results_attention.md.
 """
