@@ -30,7 +30,7 @@ recipes/_translation.py). Translation is greedy decoding or beam search:
     python -m zoo translate translate_lstm_attention --pretrained --text 'Tuesday, December 1, 2026'
 
 Reaches test whole-sentence exact match 0.9995 ± 0.0005 over seeds 0, 1, 2
-(2 CPU cores, 96-135 s per seed; pretrained/translate_lstm_attention/MODEL_CARD.md),
+(2 CPU cores, 96-158 s per seed; pretrained/translate_lstm_attention/MODEL_CARD.md),
 100% in every source-length bucket where translate_lstm falls to 20%. Why both
 directions: docs/results_attention.md; the buckets: docs/translate/buckets.md.
 """
