@@ -12,7 +12,10 @@ round, the order flipping every round; a cell is the median over the rounds of
 ours / keras, with the range of the rounds in brackets; above 1 means ours is
 slower. Our layer gathers every kh*kw window with one `ops.take` (a 9x copy of
 its input for a 3x3 kernel) and does one matmul; keras calls the convolution op
-directly.
+directly. A third side, `PerOffsetConv2D`, is the other way to write a
+convolution without the op: one matmul per kernel offset on a shifted view of
+the padded input, summed (no patch copy, but kh*kw matmuls and, for the input
+gradient, kh*kw pads of the whole image); its column is also over keras.
 """
 
 import argparse
@@ -75,22 +78,59 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+class PerOffsetConv2D(keras.layers.Layer):
+    """A stride-1, same-padding convolution as kh*kw matmuls, one per kernel offset, summed (relu)."""
+
+    def __init__(self, filters, kernel_size=3):
+        super().__init__()
+        self.filters, self.kernel_size = filters, kernel_size
+
+    def build(self, input_shape):
+        size = self.kernel_size
+        self.kernel = self.add_weight(shape=(size, size, input_shape[-1], self.filters), initializer="glorot_uniform")
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros")
+
+    def call(self, images):
+        size, height, width = self.kernel_size, images.shape[1], images.shape[2]
+        before, after = (size - 1) // 2, size - 1 - (size - 1) // 2
+        padded = keras.ops.pad(images, [[0, 0], [before, after], [before, after], [0, 0]])
+        total = 0
+        for row in range(size):
+            for column in range(size):  # The input pixels under kernel offset (row, column), for every output at once.
+                total = total + keras.ops.matmul(padded[:, row : row + height, column : column + width], self.kernel[row, column])
+        return keras.ops.relu(total + self.bias)
+
+
+def check_per_offset():
+    """PerOffsetConv2D is keras's convolution: the same weights give the same outputs (1e-5)."""
+    images = np.random.default_rng(1).normal(size=(2, 7, 6, 3)).astype("float32")
+    theirs, mine = keras.layers.Conv2D(4, 3, padding="same", activation="relu"), PerOffsetConv2D(4, 3)
+    theirs(images), mine(images)
+    mine.set_weights([np.random.default_rng(2).normal(size=w.shape).astype("float32") for w in mine.get_weights()])
+    theirs.set_weights(mine.get_weights())
+    np.testing.assert_allclose(np.asarray(mine(images)), np.asarray(theirs(images)), atol=1e-5)
+
+
 def compare(shape, input_gradient: bool, rounds: int, budget_ms: float):
-    """Median and range over the rounds of ours / keras, and keras's median ms per step."""
+    """Per side (ours, per_offset): median and range over the rounds of side / keras; and keras's median ms per step."""
     batch, height, width, channels, filters = shape
     images = tf.constant(np.random.default_rng(0).normal(size=(batch, height, width, channels)).astype("float32"))
     steps = {
         "ours": step_function(layers.Conv2D(filters, 3, padding="same", activation="relu"), images, input_gradient),
         "keras": step_function(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), images, input_gradient),
+        "per_offset": step_function(PerOffsetConv2D(filters, 3), images, input_gradient),
     }
     count = max(2, round(budget_ms / max(milliseconds(steps["keras"], 2), 0.01)))
     times = {name: [] for name in steps}
     for round_index in range(rounds):
-        order = ["ours", "keras"] if round_index % 2 == 0 else ["keras", "ours"]
+        order = list(steps) if round_index % 2 == 0 else list(steps)[::-1]
         for name in order:
             times[name].append(milliseconds(steps[name], count))
-    ratios = [ours / theirs for ours, theirs in zip(times["ours"], times["keras"])]
-    return statistics.median(ratios), min(ratios), max(ratios), statistics.median(times["keras"])
+    summary = {}
+    for name in ("ours", "per_offset"):
+        ratios = [mine / theirs for mine, theirs in zip(times[name], times["keras"])]
+        summary[name] = (statistics.median(ratios), min(ratios), max(ratios))
+    return summary, statistics.median(times["keras"])
 
 
 def main():
@@ -98,15 +138,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--milliseconds", type=float, default=200.0, help="time per side per round")
     args = parser.parse_args()
+    check_per_offset()
     print(f"load average before: {load()}")
-    print("| conv training step (batch, h, w, in, filters) | first layer: ours / keras [range] | keras ms | "
-          "inner layer: ours / keras [range] | keras ms |")
-    print("|---|---|---|---|---|")
+    print("| conv training step (batch, h, w, in, filters) | first layer: ours / keras [range] | per-offset / keras | keras ms | "
+          "inner layer: ours / keras [range] | per-offset / keras | keras ms |")
+    print("|---|---|---|---|---|---|---|")
     for shape in SHAPES:
         cells = []
         for input_gradient in (False, True):
-            median, low, high, keras_ms = compare(shape, input_gradient, args.rounds, args.milliseconds)
-            cells += [f"{median:.2f} [{low:.2f}–{high:.2f}]", f"{keras_ms:.2f}"]
+            summary, keras_ms = compare(shape, input_gradient, args.rounds, args.milliseconds)
+            (median, low, high), (offset_median, offset_low, offset_high) = summary["ours"], summary["per_offset"]
+            cells += [f"{median:.2f} [{low:.2f}–{high:.2f}]", f"{offset_median:.2f} [{offset_low:.2f}–{offset_high:.2f}]", f"{keras_ms:.2f}"]
         print(f"| {shape} | " + " | ".join(cells) + " |", flush=True)
     print(f"\nmedian of {args.rounds} interleaved rounds (order alternated), ~{args.milliseconds:.0f} ms per side per "
           f"round; TF {tf.__version__}, {os.cpu_count()} CPU cores. load average after: {load()}")

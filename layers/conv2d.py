@@ -38,8 +38,11 @@ class Conv2D(keras.layers.Layer):
     (all channels at once), which lays out every patch side by side. The copy
     is kh*kw times the input, but it is one gather, and its gradient is one
     scatter-add back onto the input; one matmul then does the rest. (One
-    matmul per kernel offset, summed, avoids the copy but runs kh*kw small
-    matmuls with only `channels` rows each, which is slower.) With
+    matmul per kernel offset, summed, avoids the copy but runs kh*kw matmuls
+    that each sum over only `channels` inputs, and its input gradient pads the
+    whole image kh*kw times: timed against this layer (2026-12-03) with the
+    training step of benchmarks/conv.py, it was about twice as slow at every
+    shape there when the input also gets gradients.) With
     `padding="same"` the input is first zero-padded as TensorFlow does (the
     odd pixel at the bottom and right), so that `out = ceil(in / strides)`;
     with "valid", `out = floor((in - k) / strides) + 1`. Channels come last
