@@ -105,7 +105,8 @@ def check_per_offset():
     """PerOffsetConv2D is keras's convolution: the same weights give the same outputs (1e-5)."""
     images = np.random.default_rng(1).normal(size=(2, 7, 6, 3)).astype("float32")
     theirs, mine = keras.layers.Conv2D(4, 3, padding="same", activation="relu"), PerOffsetConv2D(4, 3)
-    theirs(images), mine(images)
+    theirs.build(images.shape)
+    mine.build(images.shape)
     mine.set_weights([np.random.default_rng(2).normal(size=w.shape).astype("float32") for w in mine.get_weights()])
     theirs.set_weights(mine.get_weights())
     np.testing.assert_allclose(np.asarray(mine(images)), np.asarray(theirs(images)), atol=1e-5)
