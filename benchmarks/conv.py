@@ -9,7 +9,7 @@ and bias get gradients, and "inner layer", where the images are a variable too,
 as for every conv layer after the first, so the step also computes the
 gradient with respect to the input. Ours and keras's alternate within each
 round, the order flipping every round; a cell is the median over the rounds of
-ours / keras, with the range of the rounds in brackets; above 1 means ours is
+ours / keras, with the range of the rounds in parentheses; above 1 means ours is
 slower. Our layer gathers every kh*kw window with one `ops.take` (a 9x copy of
 its input for a 3x3 kernel) and does one matmul; keras calls the convolution op
 directly. A third side, `PerOffsetConv2D`, is the other way to write a
@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import layers  # noqa: E402
+from benchmarks._summary import spread  # noqa: E402
 
 # (batch, height, width, in channels, filters): digits_cnn's two conv shapes, MNIST-sized ones,
 # and a sweep of the shapes of a small ResNet's stages.
@@ -113,7 +114,7 @@ def check_per_offset():
 
 
 def compare(shape, input_gradient: bool, rounds: int, budget_ms: float):
-    """Per side (ours, per_offset): median and range over the rounds of side / keras; and keras's median ms per step."""
+    """Per side (ours, per_offset): the rounds' ratios of side / keras; and keras's median ms per step."""
     batch, height, width, channels, filters = shape
     images = tf.constant(np.random.default_rng(0).normal(size=(batch, height, width, channels)).astype("float32"))
     steps = {
@@ -127,11 +128,8 @@ def compare(shape, input_gradient: bool, rounds: int, budget_ms: float):
         order = list(steps) if round_index % 2 == 0 else list(steps)[::-1]
         for name in order:
             times[name].append(milliseconds(steps[name], count))
-    summary = {}
-    for name in ("ours", "per_offset"):
-        ratios = [mine / theirs for mine, theirs in zip(times[name], times["keras"])]
-        summary[name] = (statistics.median(ratios), min(ratios), max(ratios))
-    return summary, statistics.median(times["keras"])
+    ratios = {name: [mine / theirs for mine, theirs in zip(times[name], times["keras"])] for name in ("ours", "per_offset")}
+    return ratios, statistics.median(times["keras"])
 
 
 def main():
@@ -141,15 +139,14 @@ def main():
     args = parser.parse_args()
     check_per_offset()
     print(f"load average before: {load()}")
-    print("| conv training step (batch, h, w, in, filters) | first layer: ours / keras [range] | per-offset / keras | keras ms | "
-          "inner layer: ours / keras [range] | per-offset / keras | keras ms |")
+    print("| conv training step (batch, h, w, in, filters) | first layer: ours / keras (range) | per-offset / keras | keras ms | "
+          "inner layer: ours / keras (range) | per-offset / keras | keras ms |")
     print("|---|---|---|---|---|---|---|")
     for shape in SHAPES:
         cells = []
         for input_gradient in (False, True):
-            summary, keras_ms = compare(shape, input_gradient, args.rounds, args.milliseconds)
-            (median, low, high), (offset_median, offset_low, offset_high) = summary["ours"], summary["per_offset"]
-            cells += [f"{median:.2f} [{low:.2f}–{high:.2f}]", f"{offset_median:.2f} [{offset_low:.2f}–{offset_high:.2f}]", f"{keras_ms:.2f}"]
+            ratios, keras_ms = compare(shape, input_gradient, args.rounds, args.milliseconds)
+            cells += [spread(ratios["ours"], 2), spread(ratios["per_offset"], 2), f"{keras_ms:.2f}"]
         print(f"| {shape} | " + " | ".join(cells) + " |", flush=True)
     print(f"\nmedian of {args.rounds} interleaved rounds (order alternated), ~{args.milliseconds:.0f} ms per side per "
           f"round; TF {tf.__version__}, {os.cpu_count()} CPU cores. load average after: {load()}")

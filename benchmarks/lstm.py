@@ -8,7 +8,7 @@ tf.function and traced before timing. On CPU keras.layers.LSTM has no fused
 kernel (cuDNN is GPU only), so both run keras's RNN loop one step at a time and
 differ only in the cell's own maths. Ours and keras's alternate within each
 round, the order flipping every round; a cell is the median over the rounds of
-ours / keras with the range of the rounds in brackets; above 1 means ours is
+ours / keras with the range of the rounds in parentheses; above 1 means ours is
 slower.
 """
 
@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import layers  # noqa: E402
+from benchmarks._summary import spread  # noqa: E402
 from conv import load, milliseconds, step_function  # noqa: E402  (benchmarks/conv.py: the same timing)
 
 # (batch, time, features, units): forecast_lstm / sentiment_lstm-sized, translate-sized and music_lstm-sized.
@@ -39,7 +40,7 @@ def main():
     parser.add_argument("--shapes", type=int, default=len(SHAPES), help="run only the first N shapes")
     args = parser.parse_args()
     print(f"load average before: {load()}")
-    print("| LSTM training step (batch, time, features, units) | ours / keras [range] | ours ms | keras ms |")
+    print("| LSTM training step (batch, time, features, units) | ours / keras (range) | ours ms | keras ms |")
     print("|---|---|---|---|")
     for batch, time_steps, features, units in SHAPES[: args.shapes]:
         sequence = tf.constant(np.random.default_rng(0).normal(size=(batch, time_steps, features)).astype("float32"))
@@ -53,8 +54,7 @@ def main():
             for name in (["ours", "keras"] if round_index % 2 == 0 else ["keras", "ours"]):
                 times[name].append(milliseconds(steps[name], count))
         ratios = [ours / theirs for ours, theirs in zip(times["ours"], times["keras"])]
-        print(f"| ({batch}, {time_steps}, {features}, {units}) | {statistics.median(ratios):.2f} "
-              f"[{min(ratios):.2f}–{max(ratios):.2f}] | {statistics.median(times['ours']):.2f} | "
+        print(f"| ({batch}, {time_steps}, {features}, {units}) | {spread(ratios, 2)} | {statistics.median(times['ours']):.2f} | "
               f"{statistics.median(times['keras']):.2f} |", flush=True)
     print(f"\nmedian of {args.rounds} interleaved rounds (order alternated), ~{args.milliseconds:.0f} ms per side per "
           f"round; TF {tf.__version__}, {os.cpu_count()} CPU cores. load average after: {load()}")
