@@ -24,10 +24,10 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from conv import load, milliseconds, step_function  # noqa: E402  (benchmarks/conv.py: the same timing)
 
 import layers  # noqa: E402
 from benchmarks._summary import spread  # noqa: E402
-from conv import load, milliseconds, step_function  # noqa: E402  (benchmarks/conv.py: the same timing)
 
 # (batch, time, features, units): forecast_lstm / sentiment_lstm-sized, translate-sized and music_lstm-sized.
 SHAPES = [(32, 24, 8, 32), (64, 40, 64, 128), (32, 100, 256, 256), (64, 100, 256, 1024)]
