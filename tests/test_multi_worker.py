@@ -5,8 +5,9 @@
 - Rerunning both (MultiWorkerMirroredStrategy, `python -m zoo launch`) resumes,
   and the two workers end with the losses and weights of one uninterrupted
   process, to 1e-5, leaving the run directory exactly as one process does. (One
-  killed-and-resumed run serves both checks: each two-worker run costs two
-  TensorFlow start-ups.)
+  killed-and-resumed run serves both checks. The killed run's two workers are
+  forked from a process that has imported TensorFlow already, tests/forks.py;
+  `launch` starts real ones, each paying TensorFlow's start-up.)
 - A distributed search (one keras-tuner chief, two workers) runs 4 distinct
   trials, each by a worker, into one results table.
 """
@@ -23,6 +24,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests import forks
 from zoo.commands import launch
 
 pytestmark = pytest.mark.slow  # Each case starts two or three TensorFlow processes.
@@ -40,7 +42,7 @@ def environment(**extra):
 
 
 def zoo_launch(*arguments, timeout=300):
-    return subprocess.run([sys.executable, "-m", "zoo", "launch", "--workers", "2", *arguments],
+    return subprocess.run([sys.executable, "-m", "zoo", "launch", "--workers", "2", *arguments], check=False,
                           cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
 
 
@@ -65,13 +67,10 @@ def lost_and_resumed(tmp_path_factory):
     worker 1's exit code, the run directory after `launch` reran both to the end)."""
     workdir = tmp_path_factory.mktemp("lost_worker") / "run"
     addresses = [f"127.0.0.1:{port}" for port in launch.free_ports(2)]
-    processes = []
-    for index, entry in enumerate((["-m", "zoo"], ["-m", "tests.kill_at", "step:25"])):
+    processes = []  # Forked from a process that has imported TensorFlow already (tests/forks.py).
+    for index, (module, *kill_at) in enumerate((["zoo"], ["tests.kill_at", "step:25"])):
         config = json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}})
-        processes.append(subprocess.Popen(
-            [sys.executable, *entry, "train", *MLP, "--workdir", str(workdir)],
-            cwd=ROOT, env=environment(TF_CONFIG=config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        processes.append(forks.start(module, [*kill_at, "train", *MLP, "--workdir", str(workdir)], env=environment(TF_CONFIG=config)))
     try:
         _, chief_err = processes[0].communicate(timeout=240)
         processes[1].communicate(timeout=60)

@@ -2,25 +2,22 @@
 
 import json
 import os
-import pathlib
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import time
 import types
 
 import keras
 import pytest
 
+from tests import forks
 from zoo.commands import cli
 from zoo.engine import config as config_lib
 from zoo.engine import registry
 from zoo.engine import trainer
 from zoo.lab import tune
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Small enough for a few seconds a trial; every trial is cut at 2 steps.
 FIXED = ["max_steps=2", "epochs=1"]
@@ -288,13 +285,13 @@ def test_a_distributed_search_holds_its_folder(tmp_path, capsys, monkeypatch):
     port, other_port = launch.free_ports(2)
     oracle = {"KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(port)}
     env = {key: value for key, value in os.environ.items() if not key.startswith("KERASTUNER_")}
-    env.update(oracle, KERASTUNER_TUNER_ID="chief", CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
-    chief = subprocess.Popen([sys.executable, "-m", "zoo", "tune", "digits_mlp", "--workdir", str(tmp_path), "--quiet",
-                              "--trials", "1", *FIXED], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env.update(oracle, KERASTUNER_TUNER_ID="chief", **forks.SERVER_ENV)
+    # A real process, forked from one that has imported TensorFlow already (tests/forks.py).
+    chief = forks.start("zoo", ["tune", "digits_mlp", "--workdir", str(tmp_path), "--quiet", "--trials", "1", *FIXED], env=env)
     try:
         deadline = time.monotonic() + 240
         while not serving(port):  # The chief serves its oracle once it holds the folder.
-            assert chief.poll() is None and time.monotonic() < deadline, chief.stderr.read()[-2000:] if chief.stderr else ""
+            assert chief.poll() is None and time.monotonic() < deadline, (chief.stderr or "")[-2000:]
             time.sleep(0.2)
         for name in [key for key in os.environ if key.startswith("KERASTUNER_")]:
             monkeypatch.delenv(name)
