@@ -15,7 +15,12 @@ forks a child per command:
 Each child is an ordinary process: its own pid, files and exit status; a
 SIGKILL kills it where it stands. It runs `python -m MODULE ARGS` as that
 would (`main(args)`, in `cwd`, with exactly `env`), with stdout and stderr in
-files the caller reads back. What a forked child cannot show is anything about
+FIFOs the caller reads to their end. `zoo launch` run this way
+(`start("zoo", ["launch", ...], fork_workers=True)`) is the real launcher in a
+child of its own, and its workers are real processes too: `subprocess.Popen`
+of `python -m zoo ...` forks that child instead of starting a new interpreter
+(`ForkedPopen`), with the pipes, signals and exit codes of Popen itself. What a
+forked child cannot show is anything about
 start-up itself (which lines TensorFlow prints while it loads, how long a
 command takes before it does): the tests of those start `python -m zoo` for
 real. TensorFlow reads TF_CPP_MIN_LOG_LEVEL and CUDA_VISIBLE_DEVICES as it
@@ -48,18 +53,11 @@ def _main_of(module: str):
     return importlib.import_module("zoo.commands.cli" if module == "zoo" else module).main
 
 
-def _child(request: dict) -> None:
-    """In the forked child: becomes `python -m MODULE ARGS` and never returns."""
-    code = 1
+def _run_as_python_m(module: str, args) -> int:
+    """In a forked child: what `python -m MODULE ARGS` does after start-up; returns the exit code."""
+    sys.argv = [module, *args]
     try:
-        for fd, name in ((1, "stdout"), (2, "stderr")):  # The caller's pipes (FIFOs), read to their end.
-            os.dup2(os.open(pathlib.Path(request["out"]) / name, os.O_WRONLY), fd)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        sys.argv = [request["module"], *request["args"]]
-        if request["module"] == "zoo":  # As `python -m zoo` starts: TensorFlow's C++ notes filtered out of stderr.
+        if module == "zoo":  # As `python -m zoo` starts: TensorFlow's C++ notes filtered out of stderr.
             from absl import logging
 
             from zoo import __main__ as entry
@@ -67,7 +65,7 @@ def _child(request: dict) -> None:
             entry._filter_native_stderr()
             # absl's handler writes where `python -m zoo`'s does: created after the filter, to its stderr.
             logging.get_absl_handler().python_handler.stream = sys.stderr
-        code = _main_of(request["module"])(request["args"])
+        code = _main_of(module)(list(args))
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
         if not isinstance(exit_.code, (int, type(None))):
@@ -75,10 +73,67 @@ def _child(request: dict) -> None:
     except BaseException:  # noqa: BLE001 - Python's own exit path: the traceback on stderr, status 1.
         traceback.print_exc()
         code = 1
-    finally:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code if isinstance(code, int) else 1
+
+
+class ForkedPopen(subprocess.Popen):
+    """subprocess.Popen whose `python -m zoo ...` child is a fork of this process, not a new interpreter.
+
+    Only the start differs: Popen has made the child's pipes (stdin, stdout, stderr) as
+    it always does, the fork puts them on fds 0-2 as exec would, and everything after
+    (poll, wait, send_signal, the pipes' ends) is Popen's own on a real child. Any
+    other command line is started for real.
+    """
+
+    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env, startupinfo, creationflags,
+                       shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite, *rest):
+        argv = list(args) if not isinstance(args, (str, bytes)) else [args]
+        if shell or executable or argv[:3] != [sys.executable, "-m", "zoo"]:
+            return super()._execute_child(args, executable, preexec_fn, close_fds, pass_fds, cwd, env, startupinfo,
+                                          creationflags, shell, p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite, *rest)
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code if isinstance(code, int) else 1)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for fd, target in ((0, p2cread), (1, c2pwrite), (2, errwrite)):
+                    if target != -1:
+                        os.dup2(target, fd)
+                keep = sorted({0, 1, 2, *pass_fds})  # close_fds, as exec would leave it.
+                for low, high in zip(keep, [*keep[1:], os.sysconf("SC_OPEN_MAX")]):
+                    os.closerange(low + 1, high)
+                if cwd is not None:
+                    os.chdir(cwd)
+                if env is not None:
+                    os.environ.clear()
+                    os.environ.update(env)
+                code = _run_as_python_m("zoo", argv[3:])
+            finally:
+                os._exit(code)
+        self.pid = pid
+        self._child_created = True
+        self._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
+
+
+def _child(request: dict) -> None:
+    """In the forked child: becomes `python -m MODULE ARGS` and never returns."""
+    code = 1
+    try:
+        for fd, path in ((1, pathlib.Path(request["out"]) / "stdout"), (2, pathlib.Path(request["out"]) / "stderr"), (0, os.devnull)):
+            opened = os.open(path, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # Stdout and stderr: the caller's FIFOs.
+            os.dup2(opened, fd)
+            os.close(opened)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        if request.get("fork_workers"):  # `zoo launch`'s workers: forks of this child (ForkedPopen).
+            subprocess.Popen = ForkedPopen
+        code = _run_as_python_m(request["module"], request["args"])
+    finally:
+        os._exit(code)
 
 
 def serve() -> None:
@@ -196,12 +251,13 @@ class _Server:
                 del self.waiting[message["id"]]
                 threading.Thread(target=process._finish, args=(message["returncode"],), daemon=True).start()
 
-    def start(self, module, args, cwd, env) -> Process:
+    def start(self, module, args, cwd, env, fork_workers) -> Process:
         with self.lock:
             self.count += 1
             process = Process(pathlib.Path(tempfile.mkdtemp(prefix="fork_")))
             self.waiting[self.count] = process
-            request = {"id": self.count, "module": module, "args": list(args), "cwd": str(cwd), "env": env, "out": str(process._out)}
+            request = {"id": self.count, "module": module, "args": list(args), "cwd": str(cwd), "env": env, "out": str(process._out),
+                       "fork_workers": fork_workers}
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         if not process._started.wait(60):
@@ -213,8 +269,11 @@ _server = None
 _server_lock = threading.Lock()
 
 
-def start(module: str, args, cwd=ROOT, env=None) -> Process:
-    """`python -m MODULE ARGS` as a forked child (see the module docstring); returns at once."""
+def start(module: str, args, cwd=ROOT, env=None, fork_workers=False) -> Process:
+    """`python -m MODULE ARGS` as a forked child (see the module docstring); returns at once.
+
+    fork_workers: the child's own `subprocess.Popen` of `python -m zoo ...` forks it (ForkedPopen).
+    """
     global _server
     if module not in MODULES:
         raise ValueError(f"{module!r} cannot be forked; use one of {MODULES} or a real subprocess")
@@ -225,12 +284,12 @@ def start(module: str, args, cwd=ROOT, env=None) -> Process:
     with _server_lock:
         if _server is None or _server.process.poll() is not None:
             _server = _Server()
-    return _server.start(module, args, cwd, env)
+    return _server.start(module, args, cwd, env, fork_workers)
 
 
-def run(module: str, args, cwd=ROOT, env=None, timeout=None) -> subprocess.CompletedProcess:
+def run(module: str, args, cwd=ROOT, env=None, timeout=None, fork_workers=False) -> subprocess.CompletedProcess:
     """Like subprocess.run(..., capture_output=True, text=True), through `start`."""
-    process = start(module, args, cwd, env)
+    process = start(module, args, cwd, env, fork_workers)
     try:
         process.wait(timeout)
     finally:

@@ -5,19 +5,20 @@
 - Rerunning both (MultiWorkerMirroredStrategy, `python -m zoo launch`) resumes,
   and the two workers end with the losses and weights of one uninterrupted
   process, to 1e-5, leaving the run directory exactly as one process does. (One
-  killed-and-resumed run serves both checks. The killed run's two workers are
-  forked from a process that has imported TensorFlow already, tests/forks.py;
-  `launch` starts real ones, each paying TensorFlow's start-up.)
+  killed-and-resumed run serves both checks.)
 - A distributed search (one keras-tuner chief, two workers) runs 4 distinct
   trials, each by a worker, into one results table.
+
+Every process here is forked from one that has imported TensorFlow already
+(tests/forks.py): the launcher runs as `python -m zoo launch` does, and its
+`subprocess.Popen` of each worker forks it instead of starting an interpreter.
+Each is a real process with its own pid, pipes and exit code; only TensorFlow's
+start-up (9-13 s of CPU each) is shared.
 """
 
 import json
 import os
-import pathlib
 import signal
-import subprocess
-import sys
 
 import h5py
 import numpy as np
@@ -29,7 +30,6 @@ from zoo.commands import launch
 
 pytestmark = pytest.mark.slow  # Each case starts two or three TensorFlow processes.
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 # 1257 training rows in batches of 64: 20 steps per epoch; checkpoints every 10 steps, and (with
 # several workers, whatever checkpoint_seconds says) at every epoch end.
 MLP = ["digits_mlp", "max_steps=40", "epochs=2", "dropout=0", "checkpoint_every=10", "checkpoint_seconds=0.5", "--quiet"]
@@ -42,8 +42,8 @@ def environment(**extra):
 
 
 def zoo_launch(*arguments, timeout=300):
-    return subprocess.run([sys.executable, "-m", "zoo", "launch", "--workers", "2", *arguments], check=False,
-                          cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout)
+    """`python -m zoo launch --workers 2 ...`: the launcher and its workers forked (tests/forks.py)."""
+    return forks.run("zoo", ["launch", "--workers", "2", *arguments], env=environment(), timeout=timeout, fork_workers=True)
 
 
 def h5_arrays(path) -> dict:
