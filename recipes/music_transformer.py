@@ -22,7 +22,7 @@ attention weights. `dataset=tiny_shakespeare` (tfds, internet once) and
     make generate MODEL=music_transformer ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
     make attention MODEL=music_transformer ARGS='--text "X:1\nK:D\n|:dAFA dAFA|"'
 
-Reaches test 1.625 ± 0.023 bits/char over seeds 0, 1, 2 (2 CPU cores, 257-330 s
+Reaches test 1.625 ± 0.023 bits/char over seeds 0, 1, 2 (2 CPU cores, 205-288 s
 per seed; pretrained/music_transformer/MODEL_CARD.md). Sampling speed and the
 comparison with music_rnn and music_lstm: docs/results_attention.md.
 """
