@@ -14,7 +14,7 @@ gates. `dataset=tiny_shakespeare` (tfds, internet once) and `data_path=FILE`
     make train MODEL=music_rnn
     make generate MODEL=music_rnn ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
 
-Reaches test 1.827 ± 0.007 bits/char over seeds 0, 1, 2 (pretrained/music_rnn/MODEL_CARD.md).
+Reaches test 1.835 ± 0.008 bits/char over seeds 0, 1, 2 (pretrained/music_rnn/MODEL_CARD.md).
 One run's measurements: docs/results_sequence.md.
 """
 

@@ -181,12 +181,13 @@ def test_check_request_needs_no_model():
 
 
 def test_every_valid_tune_of_the_shipped_model_plays_and_none_passes_the_bar_cap(tmp_path, capsys):
-    """Seed 19 of the shipped music_rnn at length 900: its tune runs past 64 bars."""
+    """Seed 10 of the shipped music_rnn at temperature 1, length 900: its tune runs past 64 bars. (Since
+    the reship of 2026-12-03, no tune of seeds 0-79 at temperature 0.8 does.)"""
     from zoo.inference import music
 
     out = tmp_path / "out"
     code, printed, _ = run_cli(["generate", "music_rnn", "--pretrained", "--num-tunes", "1", "--length", "900",
-                                "--temperature", "0.8", "--seed", "19", "--out", str(out)], capsys)
+                                "--temperature", "1.0", "--seed", "10", "--out", str(out)], capsys)
     assert code == 0
     summary = json.loads((out / "tunes.json").read_text())
     assert summary["cut"] >= 1 and f"cut at bar line {music.MAX_BARS}" in printed
