@@ -18,8 +18,8 @@ Translation is greedy decoding (the step carries (h, c)) or beam search:
     make train MODEL=translate_lstm
     python -m zoo translate translate_lstm --pretrained --text 'Tuesday, December 1, 2026'
 
-Reaches test whole-sentence exact match 0.528 ± 0.177 over seeds 0, 1, 2, falling from 91% to
-20% as the source grows (pretrained/translate_lstm/MODEL_CARD.md, docs/translate/buckets.md): the
+Reaches test whole-sentence exact match 0.564 ± 0.158 over seeds 0, 1, 2, falling from 91% to
+16% as the source grows (pretrained/translate_lstm/MODEL_CARD.md, docs/translate/buckets.md): the
 bottleneck, measured. More: docs/results_attention.md.
 """
 
