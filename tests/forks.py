@@ -148,17 +148,18 @@ def serve() -> None:
     reply = sys.stdout
     print(json.dumps({"ready": os.getpid()}), file=reply, flush=True)
     children = {}  # pid -> request id
-    open_ = True
+    open_, pending = True, b""
     while open_ or children:
         if open_:
-            readable, _, _ = select.select([sys.stdin], [], [], 0.05)
-            if readable:
-                line = sys.stdin.readline()
-                if not line:
+            readable, _, _ = select.select([0], [], [], 0.05)
+            if readable:  # Read from the fd itself: a buffered readline could hold a second request back.
+                chunk = os.read(0, 65536)
+                if not chunk:
                     open_ = False
                     for pid in children:  # The tests are gone: nothing waits for these any more.
                         os.kill(pid, signal.SIGKILL)
-                else:
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
                     request = json.loads(line)
                     sys.stdout.flush()
                     sys.stderr.flush()
