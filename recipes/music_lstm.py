@@ -12,7 +12,7 @@ internet once), and `data_path=FILE` on your own ABC or text file.
     make train MODEL=music_lstm
     make generate MODEL=music_lstm ARGS="--num-tunes 10 --length 600 --temperature 0.8 --seed 0"
 
-Reaches test 1.636 ± 0.032 bits/char over seeds 0, 1, 2 (pretrained/music_lstm/MODEL_CARD.md).
+Reaches test 1.635 ± 0.032 bits/char over seeds 0, 1, 2 (pretrained/music_lstm/MODEL_CARD.md).
 One run's measurements and the MIT lab model beside it: docs/results_sequence.md.
 """
 
