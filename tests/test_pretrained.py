@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from zoo import files
 from zoo.commands import cli
-from zoo.hub import pretrained
+from zoo.hub import pretrained, ship
 from zoo.engine import registry, runs, trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*tf.lite.Interpreter is deprecated:UserWarning")
@@ -58,6 +58,13 @@ def test_shipped_checkpoint_matches_its_card(name):
     markdown = (card_dir / "MODEL_CARD.md").read_text()
     assert card["headline"] in markdown and card["command"] in markdown
     assert len(card["seeds"]) >= 3 and card["shipped_seed"] in card["seeds"]
+    # Every seed's training curves ship (the page draws them), hash-checked, and they are the runs the
+    # card summarises: each holds the validation record the card gives as that seed's best.
+    for record in card["per_seed"]:
+        role = f"{ship.CURVES_ROLE}{record['seed']}"
+        assert role in entry["files"], f"{name} ships no training curves for seed {record['seed']}"
+        lines = pretrained.read_verified(name, role, entry["files"][role]).decode().splitlines()
+        assert record["best_validation"] in [json.loads(line) for line in lines], f"{name} seed {record['seed']}"
 
     loaded = pretrained.load(name)
     assert loaded.model.count_params() == card["parameters"]
