@@ -19,11 +19,11 @@ FIFOs the caller reads to their end. `zoo launch` run this way
 (`start("zoo", ["launch", ...], fork_workers=True)`) is the real launcher in a
 child of its own, and its workers are real processes too: `subprocess.Popen`
 of `python -m zoo ...` forks that child instead of starting a new interpreter
-(`ForkedPopen`), with the pipes, signals and exit codes of Popen itself. What a
-forked child cannot show is anything about
-start-up itself (which lines TensorFlow prints while it loads, how long a
-command takes before it does): the tests of those start `python -m zoo` for
-real. TensorFlow reads TF_CPP_MIN_LOG_LEVEL and CUDA_VISIBLE_DEVICES as it
+(`ForkedPopen`), with the pipes, signals and exit codes of Popen itself.
+
+What a forked child cannot show is anything about start-up itself (which lines
+TensorFlow prints while it loads, how long a command takes before it does): the
+tests of those start `python -m zoo` for real. TensorFlow reads TF_CPP_MIN_LOG_LEVEL and CUDA_VISIBLE_DEVICES as it
 loads, so a child's `env` must carry the server's values of both (SERVER_ENV).
 """
 
