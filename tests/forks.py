@@ -132,6 +132,9 @@ def _child(request: dict) -> None:
         if request.get("fork_workers"):  # `zoo launch`'s workers: forks of this child (ForkedPopen).
             subprocess.Popen = ForkedPopen
         code = _run_as_python_m(request["module"], request["args"])
+    except BaseException:  # noqa: BLE001 - a failure before the command ran (cwd gone, say): said on its stderr.
+        traceback.print_exc()
+        sys.stderr.flush()
     finally:
         os._exit(code)
 
