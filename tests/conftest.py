@@ -3,20 +3,32 @@
 TensorFlow fixes its device list the first time it is used, so this file splits
 the CPU into two logical devices before anything else touches TF. That is what
 lets the distribution tests run MirroredStrategy on a machine with no GPU.
+
+Under `pytest -n 2` the controller process only hands files to the two workers and
+runs no test, so it never imports TensorFlow: that import cost it 2-3 s of CPU
+beside the workers' start, and TensorFlow's C++ start-up lines, which pytest's
+capture held back and printed after the summary of a passing run.
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-_cpus = tf.config.list_physical_devices("CPU")
-tf.config.set_logical_device_configuration(
-    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
-)
+
+def is_xdist_controller(config) -> bool:
+    """True in the process that `pytest -n N` (N >= 1) starts the workers from."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if is_xdist_controller(config):
+        return
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +39,8 @@ def _fresh_keras_state():
     `gc.collect()` is skipped. With TensorFlow loaded that collection takes
     0.25 s, and before each of ~670 tests it was a sixth of the suite's time.
     """
+    import keras
+
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
