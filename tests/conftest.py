@@ -7,7 +7,8 @@ lets the distribution tests run MirroredStrategy on a machine with no GPU.
 Under `pytest -n 2` the controller process only hands files to the two workers and
 runs no test, so it never imports TensorFlow: that import cost it 2-3 s of CPU
 beside the workers' start, and TensorFlow's C++ start-up lines, which pytest's
-capture held back and printed after the summary of a passing run.
+capture held back and printed after the summary of a passing run. (A plain
+`pytest` still shows those lines, before its first test.)
 """
 
 import os
@@ -17,18 +18,27 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 
 
+def split_the_cpu() -> None:
+    import tensorflow as tf
+
+    cpus = tf.config.list_physical_devices("CPU")
+    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+
+
+# An xdist worker does it as it loads this file, where pytest's capture keeps TensorFlow's
+# start-up lines out of the output; a plain `pytest` does it in pytest_configure below.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    split_the_cpu()
+
+
 def is_xdist_controller(config) -> bool:
     """True in the process that `pytest -n N` (N >= 1) starts the workers from."""
     return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_configure(config):
-    if is_xdist_controller(config):
-        return
-    import tensorflow as tf
-
-    cpus = tf.config.list_physical_devices("CPU")
-    tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
+    if not os.environ.get("PYTEST_XDIST_WORKER") and not is_xdist_controller(config):
+        split_the_cpu()
 
 
 @pytest.fixture(autouse=True)
